@@ -1,0 +1,1 @@
+"""The Telegram bot, its storage and its command line."""

@@ -1,0 +1,93 @@
+"""build_application: the one place where handlers, error handler and menus are wired."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeDefault
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.config import Settings
+from bot.content import Content
+from bot.handlers import errors, guards, screening, start
+from bot.services import KEY, Services
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+EXPIRY_SWEEP_SECONDS = 3600
+PARENT_COMMANDS = ("start", "restart", "help", "privacy", "language", "forget")
+
+
+def build_application(
+    settings: Settings,
+    storage: Storage,
+    content: Content,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    sweep_expired: bool = True,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Wire the bot. Tests pass a fake `request`; production uses PTB's HTTPX client."""
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token or "0:offline")
+        .base_url(settings.bot_api_base)
+        .base_file_url(settings.bot_file_base)
+        .post_init(_post_init)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    app = builder.build()
+    app.bot_data[KEY] = Services.build(settings, storage, content)
+
+    # Order matters. Group -2 and -1 run before everything and may stop the update.
+    app.add_handler(TypeHandler(object, guards.drop_duplicates), group=-2)
+    app.add_handler(TypeHandler(object, guards.private_chats_only), group=-1)
+    # Group 0: commands first (they work at any point), then buttons, then the rest.
+    handlers = [
+        CommandHandler("start", start.start),
+        CommandHandler("help", start.help_command),
+        CommandHandler("restart", start.restart),
+        CommandHandler("privacy", start.privacy),
+        CommandHandler("language", start.language),
+        CommandHandler("forget", start.forget),
+        CallbackQueryHandler(screening.button),
+        MessageHandler(filters.COMMAND, start.unknown_command),
+        # Text, stickers, photos, voice, edits: anything a parent can send.
+        MessageHandler(filters.ALL, screening.anything_else),
+    ]
+    app.add_handlers(handlers)
+    app.add_error_handler(errors.on_error)
+    if sweep_expired and app.job_queue is not None:
+        app.job_queue.run_repeating(_sweep, interval=EXPIRY_SWEEP_SECONDS, first=10)
+    return app
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Set the command menu in every language we have (Telegram picks by the user's app)."""
+    svc: Services = app.bot_data[KEY]
+    for code, pack in svc.content.languages.items():
+        commands = [BotCommand(c, pack.t(f"commands.{c}")) for c in PARENT_COMMANDS]
+        is_default = code == "en"
+        await app.bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=None if is_default else code
+        )
+
+
+async def _sweep(context: Any) -> None:
+    """Log screenings left unfinished past the time-to-live as abandoned."""
+    svc: Services = context.application.bot_data[KEY]
+    count = svc.conversation.expire_all()
+    svc.storage.prune_updates()
+    if count:
+        log.info("expired %d unfinished screenings", count)

@@ -1,0 +1,158 @@
+"""Settings, read from the environment (and an optional .env) once, validated, passed in.
+
+Nothing reads the environment at import time. A missing or malformed setting raises
+SettingsError with one line naming it; the token's value never appears in that line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.content import DEFAULT_CONTENT_DIR
+
+_TOKEN = re.compile(r"^\d{3,12}:[A-Za-z0-9_-]{30,64}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+BOTFATHER_HELP = (
+    "Create a bot with @BotFather in Telegram (send /newbot), then put the token it gives "
+    "you in .env as TELEGRAM_BOT_TOKEN=... . To try the screening without Telegram, run: "
+    "iep-bot chat"
+)
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = field(default=None, repr=False)
+    api_url: str = "https://api.telegram.org"
+    database_path: Path = Path("data/bot.sqlite3")
+    booking_url: str | None = None
+    pseudonym_key: bytes = field(default=b"", repr=False)
+    session_ttl_days: int = 14
+    log_level: str = "INFO"
+    practice_name: str = "our advocacy practice"
+    content_dir: Path = DEFAULT_CONTENT_DIR
+    staff_ids: frozenset[int] = frozenset()
+    timezone: str = "America/Chicago"
+    broadcast_rate: float = 25.0
+    stats_min_cell: int = 5
+
+    @property
+    def bot_api_base(self) -> str:
+        """Root for method calls: PTB appends the token and the method name."""
+        return f"{self.api_url}/bot"
+
+    @property
+    def bot_file_base(self) -> str:
+        return f"{self.api_url}/file/bot"
+
+
+def _url(name: str, value: str, *, https_only: bool) -> str:
+    parts = urlsplit(value)
+    schemes = ("https",) if https_only else ("https", "http")
+    if parts.scheme not in schemes or not parts.netloc:
+        kind = "an https:// URL" if https_only else "an http(s):// URL"
+        raise SettingsError(f"{name} must be {kind}, got {value!r}")
+    return value.rstrip("/")
+
+
+def _int(name: str, value: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {value!r}") from None
+    if not low <= number <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {number}")
+    return number
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    *,
+    require_token: bool = False,
+    dotenv_path: Path | None = Path(".env"),
+) -> Settings:
+    """Build Settings from `env` (default: os.environ plus .env); raise SettingsError."""
+    if env is None:
+        values = dict(os.environ)
+        if dotenv_path is not None and dotenv_path.exists():
+            from dotenv import dotenv_values
+
+            # The real environment wins over .env, as operators expect.
+            values = {k: v for k, v in dotenv_values(dotenv_path).items() if v is not None} | values
+    else:
+        values = dict(env)
+
+    def get(name: str) -> str | None:
+        value = values.get(name, "").strip()
+        return value or None
+
+    token = get("TELEGRAM_BOT_TOKEN")
+    if token is None and require_token:
+        raise SettingsError(f"TELEGRAM_BOT_TOKEN is not set. {BOTFATHER_HELP}")
+    if token is not None and not _TOKEN.match(token):
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN is malformed (expected digits, a colon, then 30+ letters; "
+            "copy it again from @BotFather)"
+        )
+    key = get("PSEUDONYM_KEY")
+    if key is None and require_token:
+        raise SettingsError(
+            "PSEUDONYM_KEY is not set: it keys the hash that stands in for chat ids. "
+            'Generate one with: python -c "import secrets; print(secrets.token_hex(32))"'
+        )
+    if key is not None and len(key) < 32:
+        raise SettingsError("PSEUDONYM_KEY is too short: use at least 32 characters")
+    booking = get("BOOKING_URL")
+    if booking is None and require_token:
+        raise SettingsError("BOOKING_URL is not set: the consultation booking page (https://...)")
+    level = (get("LOG_LEVEL") or "INFO").upper()
+    if level not in _LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {level!r}")
+    tz = get("TIMEZONE") or "America/Chicago"
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"TIMEZONE is not a known time zone, got {tz!r}") from None
+    staff_raw = get("STAFF_IDS") or ""
+    try:
+        staff = frozenset(int(part) for part in re.split(r"[,\s]+", staff_raw) if part)
+    except ValueError:
+        raise SettingsError(
+            f"STAFF_IDS must be Telegram user ids separated by commas, got {staff_raw!r}"
+        ) from None
+    rate_raw = get("BROADCAST_RATE") or "25"
+    try:
+        rate = float(rate_raw)
+    except ValueError:
+        raise SettingsError(f"BROADCAST_RATE must be a number, got {rate_raw!r}") from None
+    if not 0 < rate <= 1000:
+        raise SettingsError(f"BROADCAST_RATE must be between 0 and 1000, got {rate_raw}")
+    content_dir = Path(get("CONTENT_DIR") or DEFAULT_CONTENT_DIR)
+    if not content_dir.is_dir():
+        raise SettingsError(f"CONTENT_DIR is not a folder: {content_dir}")
+
+    return Settings(
+        token=token,
+        api_url=_url("TELEGRAM_API_URL", get("TELEGRAM_API_URL") or "https://api.telegram.org",
+                     https_only=False),
+        database_path=Path(get("DATABASE_PATH") or "data/bot.sqlite3"),
+        booking_url=_url("BOOKING_URL", booking, https_only=True) if booking else None,
+        pseudonym_key=(key or "").encode(),
+        session_ttl_days=_int("SESSION_TTL_DAYS", get("SESSION_TTL_DAYS") or "14", 1, 365),
+        log_level=level,
+        practice_name=get("PRACTICE_NAME") or "our advocacy practice",
+        content_dir=content_dir,
+        staff_ids=staff,
+        timezone=tz,
+        broadcast_rate=rate,
+        stats_min_cell=_int("STATS_MIN_CELL", get("STATS_MIN_CELL") or "5", 1, 1000),
+    )

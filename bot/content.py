@@ -1,0 +1,353 @@
+"""Load and validate content/: the shared screening definition and one text tree per language.
+
+A language is a folder content/<code>/ with ui.yaml, screening.yaml and learn.yaml (and
+tips.yaml for broadcasts). Adding a language is adding a folder: nothing here names one,
+except that English is the reference the others are compared with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from flows.spec import NOTICES, ContentError, ScreeningSpec, parse_spec
+
+DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+REFERENCE_LANGUAGE = "en"
+EXPLAINER_LIMIT = 700  # characters of title + body: one phone screen
+MESSAGE_LIMIT = 4096  # Telegram's hard limit for a text message
+BUTTON_LIMIT = 48  # longer labels are cut off on a phone
+_LANG = re.compile(r"^[a-z]{2,3}$")
+_ALLOWED_TAGS = {"b", "i", "a"}
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """SafeLoader where only true/false are booleans: `yes`, `no`, `on` stay strings."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf")
+)
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse one YAML file; syntax errors become a ContentError naming the file."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+    except FileNotFoundError:
+        raise ContentError(str(path), "(file)", "missing") from None
+    except yaml.YAMLError as exc:
+        raise ContentError(str(path), "(syntax)", str(exc).replace("\n", " ")) from None
+
+
+@dataclass(frozen=True)
+class Explainer:
+    id: str
+    button: str
+    title: str
+    body: str
+    sources: tuple[str, ...]
+    reviewed: dt.date
+
+
+@dataclass(frozen=True)
+class Tip:
+    id: str
+    text: str
+    interests: tuple[str, ...]
+    sources: tuple[str, ...]
+    reviewed: dt.date
+
+
+@dataclass(frozen=True)
+class QuestionText:
+    text: str
+    why: str
+    options: Mapping[str, str]
+    said: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class OutcomeText:
+    title: str
+    body: str
+    steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LanguagePack:
+    """Every word the bot says in one language."""
+
+    code: str
+    ui: Mapping[str, Any]
+    questions: Mapping[str, QuestionText]
+    notices: Mapping[str, str]
+    outcomes: Mapping[str, OutcomeText]
+    explainers: Mapping[str, Explainer]
+    tips: tuple[Tip, ...]
+    crisis_words: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return str(self.ui["language_name"])
+
+    def t(self, key: str, **values: Any) -> str:
+        """A UI string by dotted key, with its placeholders filled."""
+        node: Any = self.ui
+        for part in key.split("."):
+            node = node[part]
+        return str(node).strip().format(**values) if values else str(node).strip()
+
+
+@dataclass(frozen=True)
+class Content:
+    spec: ScreeningSpec
+    languages: Mapping[str, LanguagePack]
+    root: Path
+
+    def pack(self, code: str | None) -> LanguagePack:
+        """The pack for a language code, falling back to the reference language."""
+        return self.languages.get(code or "", self.languages[REFERENCE_LANGUAGE])
+
+    def pick_language(self, telegram_code: str | None) -> str:
+        """Map Telegram's language_code (es, es-MX, pt-BR...) to a language we have."""
+        base = (telegram_code or "").split("-")[0].lower()
+        return base if base in self.languages else REFERENCE_LANGUAGE
+
+
+# --- the files -------------------------------------------------------------------------
+
+
+def _require(node: Mapping[str, Any], key: str, source: str, where: str) -> Any:
+    if not isinstance(node, Mapping) or key not in node or node[key] in (None, ""):
+        raise ContentError(source, f"{where}.{key}".lstrip("."), "missing")
+    return node[key]
+
+
+def _text(node: Mapping[str, Any], key: str, source: str, where: str) -> str:
+    value = _require(node, key, source, where)
+    if not isinstance(value, str | int | float):
+        raise ContentError(source, f"{where}.{key}".lstrip("."), "expected text (quote it if it has ': ')")
+    text = str(value).strip()
+    problem = html_problem(text)
+    if problem:
+        raise ContentError(source, f"{where}.{key}".lstrip("."), problem)
+    return text
+
+
+def _date(node: Mapping[str, Any], key: str, source: str, where: str) -> dt.date:
+    value = _require(node, key, source, where)
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ContentError(source, f"{where}.{key}", "expected a date like 2026-11-28") from None
+
+
+def _sources(node: Mapping[str, Any], source: str, where: str) -> tuple[str, ...]:
+    value = _require(node, "sources", source, where)
+    if not isinstance(value, list) or not all(isinstance(s, str) and s for s in value):
+        raise ContentError(source, f"{where}.sources", "expected a list of citations")
+    return tuple(value)
+
+
+def _load_questions(
+    raw: Mapping[str, Any], spec: ScreeningSpec, source: str
+) -> dict[str, QuestionText]:
+    questions = _require(raw, "questions", source, "")
+    result: dict[str, QuestionText] = {}
+    for qid, question in spec.questions.items():
+        where = f"questions.{qid}"
+        node = _require(questions, qid, source, "questions")
+        options = _require(node, "options", source, where)
+        said = _require(node, "said", source, where)
+        for kind, mapping in (("options", options), ("said", said)):
+            extra = set(map(str, mapping)) - set(question.options)
+            if extra:
+                raise ContentError(source, f"{where}.{kind}", f"unknown options {sorted(extra)}")
+        result[qid] = QuestionText(
+            text=_text(node, "text", source, where),
+            why=_text(node, "why", source, where),
+            options={o: _text(options, o, source, f"{where}.options") for o in question.options},
+            said={o: _text(said, o, source, f"{where}.said") for o in question.options},
+        )
+    extra_q = set(questions) - set(spec.questions)
+    if extra_q:
+        raise ContentError(source, "questions", f"not in the screening: {sorted(extra_q)}")
+    return result
+
+
+def _load_outcomes(
+    raw: Mapping[str, Any], spec: ScreeningSpec, source: str
+) -> dict[str, OutcomeText]:
+    outcomes = _require(raw, "outcomes", source, "")
+    result: dict[str, OutcomeText] = {}
+    for oid in spec.outcome_ids:
+        node = _require(outcomes, oid, source, "outcomes")
+        steps = _require(node, "steps", source, f"outcomes.{oid}")
+        if not isinstance(steps, list) or not 1 <= len(steps) <= 4:
+            raise ContentError(source, f"outcomes.{oid}.steps", "expected 1 to 4 steps")
+        result[oid] = OutcomeText(
+            title=_text(node, "title", source, f"outcomes.{oid}"),
+            body=_text(node, "body", source, f"outcomes.{oid}"),
+            steps=tuple(
+                _text(dict(enumerate(steps)), i, source, f"outcomes.{oid}.steps")  # type: ignore[arg-type]
+                for i in range(len(steps))
+            ),
+        )
+    return result
+
+
+def _load_explainers(raw: Mapping[str, Any], source: str) -> dict[str, Explainer]:
+    explainers = _require(raw, "explainers", source, "")
+    result: dict[str, Explainer] = {}
+    for eid, node in explainers.items():
+        where = f"explainers.{eid}"
+        explainer = Explainer(
+            id=str(eid),
+            button=_text(node, "button", source, where),
+            title=_text(node, "title", source, where),
+            body=_text(node, "body", source, where),
+            sources=_sources(node, source, where),
+            reviewed=_date(node, "reviewed", source, where),
+        )
+        size = len(visible_text(explainer.title)) + len(visible_text(explainer.body))
+        if size > EXPLAINER_LIMIT:
+            raise ContentError(source, where, f"{size} characters; keep it to {EXPLAINER_LIMIT}")
+        result[explainer.id] = explainer
+    return result
+
+
+def _load_tips(raw: Mapping[str, Any] | None, source: str) -> tuple[Tip, ...]:
+    if raw is None:
+        return ()
+    tips = _require(raw, "tips", source, "")
+    result: list[Tip] = []
+    for i, node in enumerate(tips):
+        where = f"tips[{i}]"
+        result.append(
+            Tip(
+                id=str(_require(node, "id", source, where)),
+                text=_text(node, "text", source, where),
+                interests=tuple(node.get("interests") or ()),
+                sources=_sources(node, source, where),
+                reviewed=_date(node, "reviewed", source, where),
+            )
+        )
+    return tuple(result)
+
+
+def load_language(root: Path, code: str, spec: ScreeningSpec) -> LanguagePack:
+    """Load one language folder and check it against the screening."""
+    folder = root / code
+    ui_src, scr_src, learn_src = (str(folder / f) for f in ("ui.yaml", "screening.yaml", "learn.yaml"))
+    ui = load_yaml(folder / "ui.yaml")
+    screening = load_yaml(folder / "screening.yaml")
+    learn = load_yaml(folder / "learn.yaml")
+    tips_path = folder / "tips.yaml"
+    tips = load_yaml(tips_path) if tips_path.exists() else None
+    for src, node in ((ui_src, ui), (scr_src, screening), (learn_src, learn)):
+        if not isinstance(node, Mapping):
+            raise ContentError(src, "(top level)", "expected a mapping")
+    for key, value in _flatten(ui):
+        if isinstance(value, str):
+            _text({"v": value}, "v", ui_src, key)
+    notices_raw = _require(screening, "notices", scr_src, "")
+    pack = LanguagePack(
+        code=code,
+        ui=ui,
+        questions=_load_questions(screening, spec, scr_src),
+        notices={n: _text(notices_raw, n, scr_src, "notices") for n in NOTICES},
+        outcomes=_load_outcomes(screening, spec, scr_src),
+        explainers=_load_explainers(learn, learn_src),
+        tips=_load_tips(tips, str(tips_path)),
+        crisis_words=tuple(str(w).lower() for w in _require(ui, "crisis_words", ui_src, "")),
+    )
+    for rule in spec.outcomes:
+        if rule.explainer not in pack.explainers:
+            raise ContentError(learn_src, f"explainers.{rule.explainer}", "missing (an outcome links to it)")
+    return pack
+
+
+def load_content(root: Path = DEFAULT_CONTENT_DIR) -> Content:
+    """Load and validate everything under content/; raise ContentError on the first problem."""
+    spec = parse_spec(load_yaml(root / "screening.yaml"), str(root / "screening.yaml"))
+    codes = sorted(p.name for p in root.iterdir() if p.is_dir() and _LANG.match(p.name))
+    if REFERENCE_LANGUAGE not in codes:
+        raise ContentError(str(root), REFERENCE_LANGUAGE, "the reference language is missing")
+    languages = {code: load_language(root, code, spec) for code in codes}
+    return Content(spec=spec, languages=languages, root=root)
+
+
+# --- checks shared by the loader, `iep-bot content check` and the tests ------------------
+
+
+class _TagChecker(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.stack: list[str] = []
+        self.problem: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _ALLOWED_TAGS:
+            self.problem = self.problem or f"<{tag}> is not allowed (use b, i, a)"
+        elif tag == "a" and not dict(attrs).get("href", "").startswith(("https://", "http://")):
+            self.problem = self.problem or "<a> needs an http(s) href"
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            self.problem = self.problem or f"</{tag}> closes nothing open"
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in {"amp", "lt", "gt", "quot"}:
+            self.problem = self.problem or f"&{name}; is not supported; write &amp;"
+
+
+def html_problem(text: str) -> str | None:
+    """Why Telegram would refuse this HTML, or None if it is fine."""
+    if re.search(r"&(?![a-z]+;|#\d+;)", text):
+        return "a bare & must be written &amp;"
+    checker = _TagChecker()
+    checker.feed(text)
+    checker.close()
+    if checker.problem:
+        return checker.problem
+    if checker.stack:
+        return f"<{checker.stack[-1]}> is never closed"
+    return None
+
+
+def visible_text(text: str) -> str:
+    """The text as a reader sees it: tags removed, entities decoded."""
+    plain = re.sub(r"<[^>]+>", "", text)
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _flatten(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _flatten(value, f"{prefix}[{i}]")
+    else:
+        yield prefix, node

@@ -1,0 +1,1 @@
+"""Telegram handlers, one module per feature; bot/app.py wires them in order."""

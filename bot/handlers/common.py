@@ -1,0 +1,29 @@
+"""Small helpers shared by the handlers: who is talking, and sending a Reply back."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.conversation import Chat
+from bot.render import deliver
+from bot.services import Services, services
+from bot.views import Reply
+
+
+def chat_of(update: Update, svc: Services) -> Chat:
+    user = update.effective_user
+    assert update.effective_chat is not None
+    return svc.chat(update.effective_chat.id, user.language_code if user else None)
+
+
+async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
+    """Show a Reply in the chat the update came from (answering a button press first)."""
+    assert update.effective_chat is not None
+    await deliver(
+        reply,
+        bot=context.bot,
+        chat_id=update.effective_chat.id,
+        codec=services(context).codec,
+        query=update.callback_query,
+    )

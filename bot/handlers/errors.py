@@ -1,0 +1,39 @@
+"""The one application error handler: log without personal data, tell the parent kindly."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.services import services
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure (type and place only) and apologise to the parent if we can."""
+    error = context.error
+    # Never log the update: it holds names, ids and whatever the parent typed.
+    log.error(
+        "error while handling an update: %s",
+        type(error).__name__,
+        exc_info=(type(error), error, error.__traceback__) if error else None,
+    )
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if isinstance(error, Forbidden):
+        return  # the parent blocked the bot: nothing can reach them
+    svc = services(context)
+    user = update.effective_user
+    pack = svc.content.pack(svc.conversation.language_of(
+        svc.chat(update.effective_chat.id, user.language_code if user else None)))
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(pack.t("error"), show_alert=True)
+        else:
+            await context.bot.send_message(update.effective_chat.id, pack.t("error"))
+    except TelegramError:
+        log.warning("could not tell the parent about the error")

@@ -1,0 +1,219 @@
+"""Storage: one object over a sqlite_utils.Database, passed to whoever needs it.
+
+All times come from an injected clock so tests can move time without sleeping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from bot.migrations import migrations
+
+Clock = Callable[[], float]
+UPDATE_MEMORY_SECONDS = 7 * 24 * 3600  # Telegram keeps undelivered updates for 24 hours
+
+
+@dataclass
+class StoredSession:
+    """A screening in progress, as stored (the chat is only known by its keyed hash)."""
+
+    chat_key: str
+    session_id: str
+    lang: str
+    source: str
+    state: str
+    answers: dict[str, str]
+    history: list[str]
+    started_day: str
+    updated_at: float
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(6)
+
+
+class Storage:
+    def __init__(self, path: Path | str, *, clock: Clock = time.time) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = Database(str(path))
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable across application crashes in WAL mode; only a power cut
+        # can lose the last transactions, which is acceptable for this data.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.clock = clock
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations; return their names."""
+        pending = [m.name for m in migrations.pending(self.db)]
+        migrations.apply(self.db)
+        return pending
+
+    def pending_migrations(self) -> list[str]:
+        return [m.name for m in migrations.pending(self.db)]
+
+    def close(self) -> None:
+        self.db.close()
+
+    def today(self) -> str:
+        return dt.datetime.fromtimestamp(self.clock(), dt.UTC).date().isoformat()
+
+    # --- sessions -----------------------------------------------------------------
+
+    def get_session(self, chat_key: str) -> StoredSession | None:
+        rows = list(self.db["sessions"].rows_where("chat_key = ?", [chat_key]))
+        if not rows:
+            return None
+        row = rows[0]
+        return StoredSession(
+            chat_key=row["chat_key"],
+            session_id=row["session_id"],
+            lang=row["lang"],
+            source=row["source"],
+            state=row["state"],
+            answers=json.loads(row["answers"]),
+            history=json.loads(row["history"]),
+            started_day=row["started_day"],
+            updated_at=row["updated_at"],
+        )
+
+    def save_session(self, session: StoredSession) -> None:
+        session.updated_at = self.clock()
+        self.db["sessions"].upsert(
+            {
+                "chat_key": session.chat_key,
+                "session_id": session.session_id,
+                "lang": session.lang,
+                "source": session.source,
+                "state": session.state,
+                "answers": json.dumps(session.answers, sort_keys=True),
+                "history": json.dumps(session.history),
+                "started_day": session.started_day,
+                "updated_at": session.updated_at,
+            },
+            pk="chat_key",
+        )
+
+    def delete_session(self, chat_key: str) -> None:
+        self.db.execute("DELETE FROM sessions WHERE chat_key = ?", [chat_key])
+
+    def is_expired(self, session: StoredSession, ttl_seconds: float) -> bool:
+        return self.clock() - session.updated_at > ttl_seconds
+
+    def expired_sessions(self, ttl_seconds: float) -> Iterator[StoredSession]:
+        cutoff = self.clock() - ttl_seconds
+        keys = [r["chat_key"] for r in self.db.query(
+            "SELECT chat_key FROM sessions WHERE updated_at < ?", [cutoff])]
+        for key in keys:
+            session = self.get_session(key)
+            if session is not None:
+                yield session
+
+    # --- the outcome log ------------------------------------------------------------
+
+    def finish_session(
+        self, session: StoredSession, *, outcome_id: str | None, answers: dict[str, str]
+    ) -> None:
+        """Log the session (completed when outcome_id is set, else abandoned) and drop it."""
+        with self.db.atomic():
+            self.db["outcomes"].insert(
+                {
+                    "session_id": session.session_id,
+                    "day": session.started_day,
+                    "lang": session.lang,
+                    "source": session.source,
+                    "status": "completed" if outcome_id else "abandoned",
+                    "outcome_id": outcome_id,
+                    "answers": json.dumps(answers, sort_keys=True),
+                    "stopped_at": None if outcome_id else session.state,
+                    "questions_answered": len(answers),
+                    "booked": 0,
+                },
+                pk="session_id",
+                ignore=True,  # a retried update must not log twice
+            )
+            self.delete_session(session.chat_key)
+
+    def outcome_of(self, session_id: str) -> dict[str, object] | None:
+        rows = list(self.db["outcomes"].rows_where("session_id = ?", [session_id]))
+        return rows[0] if rows else None
+
+    def record_booking(self, *, session_id: str | None, lang: str) -> str | None:
+        """Record a Book press; return the outcome id it belonged to, if any."""
+        outcome = self.outcome_of(session_id) if session_id else None
+        outcome_id = str(outcome["outcome_id"]) if outcome and outcome["outcome_id"] else None
+        with self.db.atomic():
+            if outcome is not None:
+                self.db.execute(
+                    "UPDATE outcomes SET booked = 1 WHERE session_id = ?", [session_id]
+                )
+            else:
+                self.db["booking_presses"].insert(
+                    {"day": self.today(), "lang": lang, "outcome_id": None, "origin": "menu"}
+                )
+        return outcome_id
+
+    # --- per-chat preferences ---------------------------------------------------------
+
+    def _pref(self, chat_key: str, column: str) -> str | None:
+        rows = list(self.db["chat_prefs"].rows_where("chat_key = ?", [chat_key]))
+        return rows[0][column] if rows else None
+
+    def get_language(self, chat_key: str) -> str | None:
+        return self._pref(chat_key, "lang")
+
+    def set_language(self, chat_key: str, lang: str) -> None:
+        self.db["chat_prefs"].upsert({"chat_key": chat_key, "lang": lang}, pk="chat_key")
+
+    def get_source(self, chat_key: str) -> str | None:
+        return self._pref(chat_key, "source")
+
+    def set_source(self, chat_key: str, source: str) -> None:
+        self.db["chat_prefs"].upsert({"chat_key": chat_key, "source": source}, pk="chat_key")
+
+    def forget_chat(self, chat_key: str) -> None:
+        """Delete everything kept under this chat's key (the /forget command)."""
+        with self.db.atomic():
+            self.delete_session(chat_key)
+            self.db.execute("DELETE FROM chat_prefs WHERE chat_key = ?", [chat_key])
+
+    # --- duplicate deliveries ---------------------------------------------------------
+
+    def claim_update(self, update_id: int) -> bool:
+        """True the first time an update id is seen; False for a repeated delivery."""
+        now = self.clock()
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO processed_updates (update_id, seen_at) VALUES (?, ?)",
+            [update_id, now],
+        )
+        return cursor.rowcount == 1
+
+    def prune_updates(self) -> None:
+        self.db.execute(
+            "DELETE FROM processed_updates WHERE seen_at < ?",
+            [self.clock() - UPDATE_MEMORY_SECONDS],
+        )
+
+
+class Pseudonymizer:
+    """Keyed hash of a chat id: stable for us, meaningless to anyone without the key."""
+
+    def __init__(self, key: bytes) -> None:
+        if not key:
+            raise ValueError("a pseudonym key is required")
+        self._key = key
+
+    def __call__(self, chat_id: int | str) -> str:
+        return hmac.new(self._key, str(chat_id).encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,90 @@
+"""`iep-bot chat`: the same conversation in a terminal, no Telegram and no token needed."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+
+from bot.callbacks import Action
+from bot.conversation import Chat, Conversation
+from bot.views import Reply
+
+_TAG = re.compile(r"<[^>]+>")
+COMMANDS = ("/start", "/restart", "/help", "/privacy", "/language", "/forget", "/quit")
+
+
+def plain(text: str) -> str:
+    """Telegram HTML as terminal text: links keep their address, tags go."""
+    text = re.sub(r'<a href="([^"]+)">(.*?)</a>', r"\2 (\1)", text)
+    return html.unescape(_TAG.sub("", text))
+
+
+class TerminalChat:
+    """Prints screens with numbered buttons and turns typed numbers back into presses."""
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        chat: Chat,
+        *,
+        read: Callable[[str], str] = input,
+        write: Callable[[str], None] = print,
+    ) -> None:
+        self.conversation = conversation
+        self.chat = chat
+        self.read, self.write = read, write
+        self.choices: list[Action] = []
+
+    def show(self, reply: Reply) -> None:
+        if reply.toast:
+            self.write(f"\n[{plain(reply.toast)}]")
+        for screen in reply.screens:
+            self.write("\n" + plain(screen.text))
+            if screen.rows:
+                self.choices = []
+                for row in screen.rows:
+                    for button in row:
+                        if button.url:
+                            self.write(f"   -> {button.label}: {button.url}")
+                        elif button.action is not None:
+                            self.choices.append(button.action)
+                            self.write(f"  {len(self.choices)}. {plain(button.label)}")
+
+    def handle(self, line: str) -> bool:
+        """Act on one typed line; False when the parent wants to quit."""
+        line = line.strip()
+        conv, chat = self.conversation, self.chat
+        if line in ("/quit", "/exit", "q"):
+            return False
+        if line.startswith("/start"):
+            self.show(conv.start(chat, "terminal"))
+        elif line == "/restart":
+            self.show(conv.restart(chat))
+        elif line == "/help":
+            self.show(conv.help(chat))
+        elif line == "/privacy":
+            self.show(conv.privacy(chat))
+        elif line == "/language":
+            self.show(conv.languages(chat))
+        elif line == "/forget":
+            self.show(conv.forget(chat))
+        elif line.startswith("/"):
+            self.show(conv.unknown_command(chat))
+        elif line.isdigit() and 1 <= int(line) <= len(self.choices):
+            self.show(conv.press(chat, self.choices[int(line) - 1]))
+        else:
+            self.show(conv.text(chat, line))
+        return True
+
+    def run(self, first_line: str = "/start") -> None:
+        self.write(f"Type the number of a button. Commands: {', '.join(COMMANDS)}")
+        self.handle(first_line)
+        while True:
+            try:
+                line = self.read("\n> ")
+            except (EOFError, KeyboardInterrupt):
+                self.write("")
+                return
+            if not self.handle(line):
+                return

@@ -1,0 +1,1 @@
+"""Conversations as pure state machines; never imports telegram."""

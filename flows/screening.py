@@ -1,0 +1,186 @@
+"""The screening conversation as a `transitions` state machine built from content.
+
+One Machine is built per spec with `model=None`; each update loads a session, attaches it
+with `add_model`, fires one trigger, and detaches it. States are question ids plus
+`outcome`. The machine decides; it never sends anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from transitions import EventData, Machine, MachineError
+
+from flows.outcomes import Decision, decide
+from flows.spec import OUTCOME_STATE, ScreeningSpec
+
+
+class InvalidAnswer(ValueError):
+    """An option that the current question does not offer."""
+
+
+class NotAllowed(Exception):
+    """A trigger the session's current state does not accept (a stale or forged button)."""
+
+
+@dataclass
+class ScreeningSession:
+    """The part of a session the machine works on: where it is and what was answered."""
+
+    state: str
+    answers: dict[str, str] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.state == OUTCOME_STATE
+
+    def path_answers(self) -> dict[str, str]:
+        """Answers to the questions on the path taken (answers left behind by Back drop out)."""
+        return {q: self.answers[q] for q in self.history if q in self.answers}
+
+
+@dataclass(frozen=True)
+class Step:
+    """What happened: the new state, notices raised by this answer, and the outcome if done."""
+
+    state: str
+    new_notices: tuple[str, ...] = ()
+    decision: Decision | None = None
+
+
+class Screening:
+    """The screening machine for one spec; safe to share across sessions."""
+
+    def __init__(self, spec: ScreeningSpec) -> None:
+        self.spec = spec
+        self.machine = Machine(
+            model=None,
+            states=[*spec.questions, OUTCOME_STATE],
+            initial=spec.start,
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+        )
+        for qid in spec.questions:
+            for dest in sorted(spec.successors(qid)):
+                self.machine.add_transition(
+                    "answer",
+                    source=qid,
+                    dest=dest,
+                    conditions=[_RoutesTo(spec, qid, dest)],
+                    before=[_record_answer],
+                )
+        predecessors: dict[str, set[str]] = {}
+        for qid in spec.questions:
+            for dest in spec.successors(qid):
+                predecessors.setdefault(dest, set()).add(qid)
+        for qid in spec.questions:
+            for prev in sorted(predecessors.get(qid, ())):
+                self.machine.add_transition(
+                    "back",
+                    source=qid,
+                    dest=prev,
+                    conditions=[_CameFrom(prev)],
+                    before=[_forget_last_step],
+                )
+
+    def new_session(self) -> ScreeningSession:
+        return ScreeningSession(state=self.spec.start)
+
+    def answer(self, session: ScreeningSession, option: str) -> Step:
+        """Answer the current question; raises InvalidAnswer or NotAllowed."""
+        question = self.spec.questions.get(session.state)
+        if question is None:
+            raise NotAllowed(f"no question is open in state {session.state!r}")
+        if option not in question.options:
+            raise InvalidAnswer(f"{session.state} has no option {option!r}")
+        self._fire(session, "answer", option=option)
+        notice = question.option_notice.get(option)
+        new_notices = (notice,) if notice else ()
+        decision = None
+        if session.finished:
+            decision = decide(self.spec, session.path_answers(), session.history)
+        return Step(session.state, new_notices, decision)
+
+    def back(self, session: ScreeningSession) -> Step:
+        """Return to the previous question, keeping its earlier answer to show."""
+        if not session.history:
+            raise NotAllowed("already at the first question")
+        self._fire(session, "back")
+        return Step(session.state)
+
+    def notices(self, session: ScreeningSession) -> list[str]:
+        """Notices raised by the answers on the path, in the order they were raised."""
+        found: list[str] = []
+        for qid, option in session.path_answers().items():
+            notice = self.spec.questions[qid].option_notice.get(option)
+            if notice and notice not in found:
+                found.append(notice)
+        return found
+
+    def can_go_back(self, session: ScreeningSession) -> bool:
+        return bool(session.history) and not session.finished
+
+    def estimated_total(self, session: ScreeningSession) -> int:
+        """How many questions this path will take, as far as the answers so far tell."""
+        count = len(session.history)
+        state = session.state
+        answers = dict(session.answers)
+        seen: set[str] = set()
+        while state in self.spec.questions and state not in seen:
+            seen.add(state)
+            count += 1
+            # Unanswered questions ahead are walked with their first option.
+            answers.setdefault(state, self.spec.questions[state].options[0])
+            state = self.spec.next_question(state, answers)
+        return count
+
+    def _fire(self, session: ScreeningSession, trigger: str, **kwargs: Any) -> None:
+        self.machine.add_model(session, initial=session.state)
+        try:
+            fired = session.trigger(trigger, **kwargs)  # type: ignore[attr-defined]
+        except MachineError as exc:
+            raise NotAllowed(str(exc)) from exc
+        finally:
+            self.machine.remove_model(session)
+        if not fired:
+            raise NotAllowed(f"{trigger} is not possible from {session.state!r}")
+
+
+class _RoutesTo:
+    """Condition: answering `source` with the given option leads to `dest`."""
+
+    def __init__(self, spec: ScreeningSpec, source: str, dest: str) -> None:
+        self.spec, self.source, self.dest = spec, source, dest
+        self.__name__ = f"routes_to_{dest}"  # read by the diagram
+
+    def __call__(self, event: EventData) -> bool:
+        session: ScreeningSession = event.model
+        answers = {**session.answers, self.source: event.kwargs["option"]}
+        return self.spec.next_question(self.source, answers) == self.dest
+
+
+class _CameFrom:
+    """Condition: the previous question on the path is `prev`."""
+
+    def __init__(self, prev: str) -> None:
+        self.prev = prev
+        self.__name__ = f"came_from_{prev}"
+
+    def __call__(self, event: EventData) -> bool:
+        session: ScreeningSession = event.model
+        return bool(session.history) and session.history[-1] == self.prev
+
+
+def _record_answer(event: EventData) -> None:
+    session: ScreeningSession = event.model
+    question = event.transition.source if event.transition else session.state
+    session.answers[question] = event.kwargs["option"]
+    session.history.append(question)
+
+
+def _forget_last_step(event: EventData) -> None:
+    session: ScreeningSession = event.model
+    session.history.pop()
