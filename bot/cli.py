@@ -98,7 +98,10 @@ def cmd_db_migrate(args: argparse.Namespace) -> int:
     settings = _settings()
     storage = Storage(settings.database_path)
     applied = storage.migrate()
-    print(f"{settings.database_path}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+    print(
+        f"{settings.database_path}: "
+        + (f"applied {', '.join(applied)}" if applied else "up to date")
+    )
     storage.close()
     return 0
 
@@ -168,21 +171,31 @@ def build_parser() -> argparse.ArgumentParser:
     chat = _add(sub, "chat", cmd_chat, "iep-bot chat --lang es")
     chat.add_argument("--lang", help="language code, for example en or es")
 
-    db = sub.add_parser("db", help="database commands", epilog="example:\n  iep-bot db migrate",
-                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    db = sub.add_parser(
+        "db",
+        help="database commands",
+        epilog="example:\n  iep-bot db migrate",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     db_sub = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
     _add(db_sub, "migrate", cmd_db_migrate, "DATABASE_PATH=/data/bot.sqlite3 iep-bot db migrate")
 
-    flow = sub.add_parser("flow", help="screening flow commands",
-                          epilog="example:\n  iep-bot flow diagram > screening.mmd",
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    flow = sub.add_parser(
+        "flow",
+        help="screening flow commands",
+        epilog="example:\n  iep-bot flow diagram > screening.mmd",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     flow_sub = flow.add_subparsers(dest="flow_command", metavar="COMMAND", required=True)
     diagram = _add(flow_sub, "diagram", cmd_flow_diagram, "iep-bot flow diagram --write")
     diagram.add_argument("--write", action="store_true", help=f"write {DIAGRAM_PATH.name}")
 
-    content = sub.add_parser("content", help="content commands",
-                             epilog="example:\n  iep-bot content check",
-                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    content = sub.add_parser(
+        "content",
+        help="content commands",
+        epilog="example:\n  iep-bot content check",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     content_sub = content.add_subparsers(dest="content_command", metavar="COMMAND", required=True)
     _add(content_sub, "check", cmd_content_check, "iep-bot content check")
 

@@ -1,8 +1,9 @@
 """Load and validate content/: the shared screening definition and one text tree per language.
 
-A language is a folder content/<code>/ with ui.yaml, screening.yaml and learn.yaml (and
-tips.yaml for broadcasts). Adding a language is adding a folder: nothing here names one,
-except that English is the reference the others are compared with.
+A language is a folder content/<code>/ with ui.yaml, screening.yaml and learn.yaml, tips.yaml
+for broadcasts, and any other NAME.yaml of UI strings for a feature (read as "NAME.key").
+Adding a language is adding a folder: nothing here names one, except that English is the
+reference the others are compared with.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ MESSAGE_LIMIT = 4096  # Telegram's hard limit for a text message
 BUTTON_LIMIT = 48  # longer labels are cut off on a phone
 _LANG = re.compile(r"^[a-z]{2,3}$")
 _ALLOWED_TAGS = {"b", "i", "a"}
+_CORE_FILES = {"ui", "screening", "learn", "tips"}
 
 
 class _Yaml12Loader(yaml.SafeLoader):
@@ -46,7 +48,7 @@ def load_yaml(path: Path) -> Any:
     """Parse one YAML file; syntax errors become a ContentError naming the file."""
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+            return yaml.load(fh, Loader=_Yaml12Loader)
     except FileNotFoundError:
         raise ContentError(str(path), "(file)", "missing") from None
     except yaml.YAMLError as exc:
@@ -140,7 +142,9 @@ def _require(node: Mapping[str, Any], key: str, source: str, where: str) -> Any:
 def _text(node: Mapping[str, Any], key: str, source: str, where: str) -> str:
     value = _require(node, key, source, where)
     if not isinstance(value, str | int | float):
-        raise ContentError(source, f"{where}.{key}".lstrip("."), "expected text (quote it if it has ': ')")
+        raise ContentError(
+            source, f"{where}.{key}".lstrip("."), "expected text (quote it if it has ': ')"
+        )
     text = str(value).strip()
     problem = html_problem(text)
     if problem:
@@ -254,8 +258,16 @@ def _load_tips(raw: Mapping[str, Any] | None, source: str) -> tuple[Tip, ...]:
 def load_language(root: Path, code: str, spec: ScreeningSpec) -> LanguagePack:
     """Load one language folder and check it against the screening."""
     folder = root / code
-    ui_src, scr_src, learn_src = (str(folder / f) for f in ("ui.yaml", "screening.yaml", "learn.yaml"))
+    ui_src, scr_src, learn_src = (
+        str(folder / f) for f in ("ui.yaml", "screening.yaml", "learn.yaml")
+    )
     ui = load_yaml(folder / "ui.yaml")
+    if isinstance(ui, Mapping):
+        # Features keep their strings in files of their own (subscribe.yaml -> "subscribe.*").
+        ui = dict(ui)
+        for extra in sorted(folder.glob("*.yaml")):
+            if extra.stem not in _CORE_FILES:
+                ui[extra.stem] = load_yaml(extra)
     screening = load_yaml(folder / "screening.yaml")
     learn = load_yaml(folder / "learn.yaml")
     tips_path = folder / "tips.yaml"
@@ -279,7 +291,9 @@ def load_language(root: Path, code: str, spec: ScreeningSpec) -> LanguagePack:
     )
     for rule in spec.outcomes:
         if rule.explainer not in pack.explainers:
-            raise ContentError(learn_src, f"explainers.{rule.explainer}", "missing (an outcome links to it)")
+            raise ContentError(
+                learn_src, f"explainers.{rule.explainer}", "missing (an outcome links to it)"
+            )
     return pack
 
 
@@ -335,7 +349,9 @@ def html_problem(text: str) -> str | None:
 def visible_text(text: str) -> str:
     """The text as a reader sees it: tags removed, entities decoded."""
     plain = re.sub(r"<[^>]+>", "", text)
-    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+    return (
+        plain.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+    )
 
 
 def placeholders(text: str) -> set[str]:

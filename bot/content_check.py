@@ -69,7 +69,9 @@ def _limits(content: Content, pack: LanguagePack) -> list[str]:
 def _parity(root: Path, reference: LanguagePack, pack: LanguagePack) -> list[str]:
     """Same keys, same placeholders, same explainers and tips, nothing left untranslated."""
     problems = []
-    for name in ("ui.yaml", "screening.yaml", "learn.yaml", "tips.yaml"):
+    names = {p.name for p in (root / reference.code).glob("*.yaml")}
+    names |= {p.name for p in (root / pack.code).glob("*.yaml")}
+    for name in sorted(names):
         ref_path, path = root / reference.code / name, root / pack.code / name
         if not ref_path.exists() and not path.exists():
             continue

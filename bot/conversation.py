@@ -137,8 +137,9 @@ class Conversation:
         """A button press (already decoded and verified)."""
         handler = {
             A.MENU: lambda: Reply().add(self._welcome(self._pack(chat), replace=True)),
-            A.SCREEN: lambda: self._start_screening(chat, replace=True, fresh=False),
-            A.OVER: lambda: self._start_screening(chat, replace=True, fresh=True),
+            # The welcome (with its disclaimer) and an outcome stay readable: new message.
+            A.SCREEN: lambda: self._start_screening(chat, replace=False, fresh=False),
+            A.OVER: lambda: self._start_screening(chat, replace=False, fresh=True),
             A.CONTINUE: lambda: self._continue(chat),
             A.ANSWER: lambda: self._answer(chat, action),
             A.BACK: lambda: self._back(chat, action),
@@ -238,9 +239,7 @@ class Conversation:
             )
         self.storage.save_session(session)
         notices = tuple(n for n in step.new_notices if n != "crisis")
-        return reply.add(
-            self._question_screen(pack, session, replace=not crisis, notices=notices)
-        )
+        return reply.add(self._question_screen(pack, session, replace=not crisis, notices=notices))
 
     def _back(self, chat: Chat, action: Action) -> Reply:
         session, reply = self._current(chat, action)
@@ -460,7 +459,9 @@ class Conversation:
     def _signals_crisis(self, text: str) -> bool:
         lowered = text.lower()
         return any(
-            word in lowered for pack in self.content.languages.values() for word in pack.crisis_words
+            word in lowered
+            for pack in self.content.languages.values()
+            for word in pack.crisis_words
         )
 
 

@@ -39,7 +39,7 @@ def keyboard(screen: Screen, codec: CallbackCodec) -> InlineKeyboardMarkup | Non
 async def deliver(
     reply: Reply,
     *,
-    bot,  # noqa: ANN001 - telegram.Bot, kept loose for ExtBot
+    bot,
     chat_id: int,
     codec: CallbackCodec,
     query: CallbackQuery | None = None,

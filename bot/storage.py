@@ -72,38 +72,47 @@ class Storage:
 
     # --- sessions -----------------------------------------------------------------
 
+    # The hot path (one read and one write per answer) uses plain SQL: sqlite-utils'
+    # table helpers introspect the schema on every call, which costs more than the query.
+    # Database.execute commits a single write by itself.
+
     def get_session(self, chat_key: str) -> StoredSession | None:
-        rows = list(self.db["sessions"].rows_where("chat_key = ?", [chat_key]))
-        if not rows:
+        row = self.db.execute(
+            "SELECT session_id, lang, source, state, answers, history, started_day, updated_at"
+            " FROM sessions WHERE chat_key = ?",
+            [chat_key],
+        ).fetchone()
+        if row is None:
             return None
-        row = rows[0]
+        sid, lang, source, state, answers, history, started_day, updated_at = row
         return StoredSession(
-            chat_key=row["chat_key"],
-            session_id=row["session_id"],
-            lang=row["lang"],
-            source=row["source"],
-            state=row["state"],
-            answers=json.loads(row["answers"]),
-            history=json.loads(row["history"]),
-            started_day=row["started_day"],
-            updated_at=row["updated_at"],
+            chat_key=chat_key,
+            session_id=sid,
+            lang=lang,
+            source=source,
+            state=state,
+            answers=json.loads(answers),
+            history=json.loads(history),
+            started_day=started_day,
+            updated_at=updated_at,
         )
 
     def save_session(self, session: StoredSession) -> None:
         session.updated_at = self.clock()
-        self.db["sessions"].upsert(
-            {
-                "chat_key": session.chat_key,
-                "session_id": session.session_id,
-                "lang": session.lang,
-                "source": session.source,
-                "state": session.state,
-                "answers": json.dumps(session.answers, sort_keys=True),
-                "history": json.dumps(session.history),
-                "started_day": session.started_day,
-                "updated_at": session.updated_at,
-            },
-            pk="chat_key",
+        self.db.execute(
+            "INSERT OR REPLACE INTO sessions (chat_key, session_id, lang, source, state,"
+            " answers, history, started_day, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                session.chat_key,
+                session.session_id,
+                session.lang,
+                session.source,
+                session.state,
+                json.dumps(session.answers, sort_keys=True),
+                json.dumps(session.history),
+                session.started_day,
+                session.updated_at,
+            ],
         )
 
     def delete_session(self, chat_key: str) -> None:
@@ -114,8 +123,10 @@ class Storage:
 
     def expired_sessions(self, ttl_seconds: float) -> Iterator[StoredSession]:
         cutoff = self.clock() - ttl_seconds
-        keys = [r["chat_key"] for r in self.db.query(
-            "SELECT chat_key FROM sessions WHERE updated_at < ?", [cutoff])]
+        keys = [
+            r["chat_key"]
+            for r in self.db.query("SELECT chat_key FROM sessions WHERE updated_at < ?", [cutoff])
+        ]
         for key in keys:
             session = self.get_session(key)
             if session is not None:
@@ -128,21 +139,22 @@ class Storage:
     ) -> None:
         """Log the session (completed when outcome_id is set, else abandoned) and drop it."""
         with self.db.atomic():
-            self.db["outcomes"].insert(
-                {
-                    "session_id": session.session_id,
-                    "day": session.started_day,
-                    "lang": session.lang,
-                    "source": session.source,
-                    "status": "completed" if outcome_id else "abandoned",
-                    "outcome_id": outcome_id,
-                    "answers": json.dumps(answers, sort_keys=True),
-                    "stopped_at": None if outcome_id else session.state,
-                    "questions_answered": len(answers),
-                    "booked": 0,
-                },
-                pk="session_id",
-                ignore=True,  # a retried update must not log twice
+            # OR IGNORE: a retried update must not log the same session twice.
+            self.db.execute(
+                "INSERT OR IGNORE INTO outcomes (session_id, day, lang, source, status,"
+                " outcome_id, answers, stopped_at, questions_answered, booked)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                [
+                    session.session_id,
+                    session.started_day,
+                    session.lang,
+                    session.source,
+                    "completed" if outcome_id else "abandoned",
+                    outcome_id,
+                    json.dumps(answers, sort_keys=True),
+                    None if outcome_id else session.state,
+                    len(answers),
+                ],
             )
             self.delete_session(session.chat_key)
 
@@ -156,9 +168,7 @@ class Storage:
         outcome_id = str(outcome["outcome_id"]) if outcome and outcome["outcome_id"] else None
         with self.db.atomic():
             if outcome is not None:
-                self.db.execute(
-                    "UPDATE outcomes SET booked = 1 WHERE session_id = ?", [session_id]
-                )
+                self.db.execute("UPDATE outcomes SET booked = 1 WHERE session_id = ?", [session_id])
             else:
                 self.db["booking_presses"].insert(
                     {"day": self.today(), "lang": lang, "outcome_id": None, "origin": "menu"}
@@ -168,20 +178,31 @@ class Storage:
     # --- per-chat preferences ---------------------------------------------------------
 
     def _pref(self, chat_key: str, column: str) -> str | None:
-        rows = list(self.db["chat_prefs"].rows_where("chat_key = ?", [chat_key]))
-        return rows[0][column] if rows else None
+        assert column in ("lang", "source")
+        row = self.db.execute(
+            f"SELECT {column} FROM chat_prefs WHERE chat_key = ?", [chat_key]
+        ).fetchone()
+        return row[0] if row else None
+
+    def _set_pref(self, chat_key: str, column: str, value: str) -> None:
+        assert column in ("lang", "source")
+        self.db.execute(
+            f"INSERT INTO chat_prefs (chat_key, {column}) VALUES (?, ?)"
+            f" ON CONFLICT(chat_key) DO UPDATE SET {column} = excluded.{column}",
+            [chat_key, value],
+        )
 
     def get_language(self, chat_key: str) -> str | None:
         return self._pref(chat_key, "lang")
 
     def set_language(self, chat_key: str, lang: str) -> None:
-        self.db["chat_prefs"].upsert({"chat_key": chat_key, "lang": lang}, pk="chat_key")
+        self._set_pref(chat_key, "lang", lang)
 
     def get_source(self, chat_key: str) -> str | None:
         return self._pref(chat_key, "source")
 
     def set_source(self, chat_key: str, source: str) -> None:
-        self.db["chat_prefs"].upsert({"chat_key": chat_key, "source": source}, pk="chat_key")
+        self._set_pref(chat_key, "source", source)
 
     def forget_chat(self, chat_key: str) -> None:
         """Delete everything kept under this chat's key (the /forget command)."""
@@ -193,10 +214,9 @@ class Storage:
 
     def claim_update(self, update_id: int) -> bool:
         """True the first time an update id is seen; False for a repeated delivery."""
-        now = self.clock()
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO processed_updates (update_id, seen_at) VALUES (?, ?)",
-            [update_id, now],
+            [update_id, self.clock()],
         )
         return cursor.rowcount == 1
 

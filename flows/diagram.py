@@ -18,7 +18,9 @@ def _edge_labels(spec: ScreeningSpec, qid: str) -> dict[str, list[str]]:
             rule = " and ".join(f"{q} is {'/'.join(sorted(v))}" for q, v in route.when.items())
             labels.setdefault(route.goto, []).append(f"if {rule}")
         elif not question.option_next or len(question.option_next) < len(question.options):
-            labels.setdefault(route.goto, []).append("otherwise" if len(question.routes) > 1 else "any answer")
+            labels.setdefault(route.goto, []).append(
+                "otherwise" if len(question.routes) > 1 else "any answer"
+            )
     return labels
 
 

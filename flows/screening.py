@@ -1,8 +1,13 @@
 """The screening conversation as a `transitions` state machine built from content.
 
-One Machine is built per spec with `model=None`; each update loads a session, attaches it
-with `add_model`, fires one trigger, and detaches it. States are question ids plus
-`outcome`. The machine decides; it never sends anything.
+One Machine is built per spec with `model=None`. Each event loads a session into the
+machine's model, fires one trigger and copies the result back. States are question ids
+plus `outcome`. The machine decides; it never sends anything.
+
+Why one long-lived model rather than `add_model`/`remove_model` per event (the pattern in
+the transitions README): attaching a model defines helper methods for every state and
+trigger, which cost more than the whole rest of an answer. Events are synchronous and the
+bot handles them one at a time, so a single model is never shared by two events at once.
 """
 
 from __future__ import annotations
@@ -85,6 +90,8 @@ class Screening:
                     conditions=[_CameFrom(prev)],
                     before=[_forget_last_step],
                 )
+        self._runner = ScreeningSession(state=spec.start)
+        self.machine.add_model(self._runner, initial=spec.start)
 
     def new_session(self) -> ScreeningSession:
         return ScreeningSession(state=self.spec.start)
@@ -138,15 +145,31 @@ class Screening:
         return count
 
     def _fire(self, session: ScreeningSession, trigger: str, **kwargs: Any) -> None:
-        self.machine.add_model(session, initial=session.state)
+        runner = self._runner
+        runner.state, runner.answers, runner.history = (
+            session.state,
+            dict(session.answers),
+            list(session.history),
+        )
         try:
-            fired = session.trigger(trigger, **kwargs)  # type: ignore[attr-defined]
+            fired = runner.trigger(trigger, **kwargs)  # type: ignore[attr-defined]
         except MachineError as exc:
             raise NotAllowed(str(exc)) from exc
-        finally:
-            self.machine.remove_model(session)
         if not fired:
             raise NotAllowed(f"{trigger} is not possible from {session.state!r}")
+        # Copied back only on success, so a refused event leaves the session untouched.
+        session.state, session.answers, session.history = (
+            runner.state,
+            runner.answers,
+            runner.history,
+        )
+
+
+def _session(event: EventData) -> ScreeningSession:
+    """The model an event runs on: always the machine's one ScreeningSession."""
+    model = event.model
+    assert isinstance(model, ScreeningSession)
+    return model
 
 
 class _RoutesTo:
@@ -154,10 +177,10 @@ class _RoutesTo:
 
     def __init__(self, spec: ScreeningSpec, source: str, dest: str) -> None:
         self.spec, self.source, self.dest = spec, source, dest
-        self.__name__ = f"routes_to_{dest}"  # read by the diagram
+        self.__name__ = f"routes_to_{dest}"  # transitions names conditions in errors
 
     def __call__(self, event: EventData) -> bool:
-        session: ScreeningSession = event.model
+        session = _session(event)
         answers = {**session.answers, self.source: event.kwargs["option"]}
         return self.spec.next_question(self.source, answers) == self.dest
 
@@ -170,17 +193,17 @@ class _CameFrom:
         self.__name__ = f"came_from_{prev}"
 
     def __call__(self, event: EventData) -> bool:
-        session: ScreeningSession = event.model
+        session = _session(event)
         return bool(session.history) and session.history[-1] == self.prev
 
 
 def _record_answer(event: EventData) -> None:
-    session: ScreeningSession = event.model
+    session = _session(event)
     question = event.transition.source if event.transition else session.state
     session.answers[question] = event.kwargs["option"]
     session.history.append(question)
 
 
 def _forget_last_step(event: EventData) -> None:
-    session: ScreeningSession = event.model
+    session = _session(event)
     session.history.pop()

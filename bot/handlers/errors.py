@@ -28,8 +28,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return  # the parent blocked the bot: nothing can reach them
     svc = services(context)
     user = update.effective_user
-    pack = svc.content.pack(svc.conversation.language_of(
-        svc.chat(update.effective_chat.id, user.language_code if user else None)))
+    pack = svc.content.pack(
+        svc.conversation.language_of(
+            svc.chat(update.effective_chat.id, user.language_code if user else None)
+        )
+    )
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(pack.t("error"), show_alert=True)
