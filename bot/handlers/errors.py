@@ -28,15 +28,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return  # the parent blocked the bot: nothing can reach them
     svc = services(context)
     user = update.effective_user
-    pack = svc.content.pack(
-        svc.conversation.language_of(
-            svc.chat(update.effective_chat.id, user.language_code if user else None)
-        )
-    )
+    chat = svc.chat(update.effective_chat.id, user.language_code if user else None)
+    text = svc.content.pack(svc.conversation.language_of(chat)).t("error")
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(pack.t("error"), show_alert=True)
-        else:
-            await context.bot.send_message(update.effective_chat.id, pack.t("error"))
+        # A message rather than a callback answer: the press was usually answered already.
+        await context.bot.send_message(update.effective_chat.id, text)
     except TelegramError:
         log.warning("could not tell the parent about the error")

@@ -1,0 +1,77 @@
+"""Callback data is signed and small; failures reach the parent as a kind word, not silence."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.callbacks import MAX_BYTES, Action, CallbackCodec, ForgedCallback
+from tests.botenv import BotEnv
+
+
+def test_round_trip_and_size() -> None:
+    codec = CallbackCodec(b"k" * 32)
+    action = Action("a", ("0123456789ab", "plan_working", "not_sure"))
+    data = codec.encode(action)
+    assert len(data.encode()) <= MAX_BYTES
+    assert codec.decode(data) == action
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda d: d.replace("|plan|", "|evaluation|"),  # changed argument
+        lambda d: "2" + d[1:],  # unknown version
+        lambda d: d[:-1] + ("A" if d[-1] != "A" else "B"),  # bad tag
+        lambda d: "",
+        lambda d: "x" * 65,
+    ],
+)
+def test_tampered_data_is_rejected(tamper) -> None:  # type: ignore[no-untyped-def]
+    codec = CallbackCodec(b"k" * 32)
+    data = codec.encode(Action("a", ("0123456789ab", "plan", "iep")))
+    with pytest.raises(ForgedCallback):
+        codec.decode(tamper(data))
+
+
+def test_another_key_cannot_forge() -> None:
+    data = CallbackCodec(b"other-key" * 4).encode(Action("m"))
+    with pytest.raises(ForgedCallback):
+        CallbackCodec(b"k" * 32).decode(data)
+
+
+def test_oversized_or_separator_arguments_are_refused_at_encode() -> None:
+    codec = CallbackCodec(b"k" * 32)
+    with pytest.raises(ValueError):
+        codec.encode(Action("a", ("x" * 60,)))
+    with pytest.raises(ValueError):
+        codec.encode(Action("a", ("a|b",)))
+
+
+async def test_a_telegram_failure_gets_a_kind_message_and_a_clean_log(
+    env: BotEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    maria = env.client(first_name="Mariposa", username="mariposa_p")
+    await maria.send("/start")
+    await maria.press("Start the screening")
+    env.api.fail("editMessageText", 502)
+    with caplog.at_level(logging.INFO):
+        await maria.press("Neither")
+    assert "something went wrong" in maria.last_text
+    logged = caplog.text
+    assert "error while handling an update: NetworkError" in logged
+    for private in ("Mariposa", "mariposa_p", "4242"):
+        assert private not in logged
+    # The answer was saved before the failed edit: the parent continues where they were.
+    await maria.send("/start")
+    await maria.press("Continue")
+    assert "Question 2 of about" in maria.last_text
+
+
+async def test_a_blocked_parent_is_not_retried(env: BotEnv) -> None:
+    maria = env.client()
+    env.api.block(4242)
+    await maria.send("/start")
+    assert maria.messages == []
+    assert len(env.api.calls_to("sendMessage")) == 1
