@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.conversation import Chat
+from bot.conversation import Chat, Conversation
 from bot.render import deliver
 from bot.services import Services, services
 from bot.views import Reply
@@ -27,3 +30,18 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply)
         codec=services(context).codec,
         query=update.callback_query,
     )
+
+
+ConversationStep = Callable[[Conversation, Chat, ContextTypes.DEFAULT_TYPE], Reply]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+def replies(step: ConversationStep) -> Handler:
+    """Turn `step(conversation, chat, context) -> Reply` into a handler that shows the Reply."""
+
+    @functools.wraps(step)
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        svc = services(context)
+        await send(update, context, step(svc.conversation, chat_of(update, svc), context))
+
+    return handler

@@ -2,51 +2,50 @@
 
 from __future__ import annotations
 
-from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import chat_of, send
-from bot.services import services
+from bot.conversation import Chat, Conversation
+from bot.handlers.common import replies
+from bot.views import Reply
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@replies
+def start(conversation: Conversation, chat: Chat, context: ContextTypes.DEFAULT_TYPE) -> Reply:
     """Welcome and menu; records a deep-link payload as the source."""
-    svc = services(context)
-    payload = context.args[0] if context.args else None
-    await send(update, context, svc.conversation.start(chat_of(update, svc), payload))
+    return conversation.start(chat, context.args[0] if context.args else None)
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@replies
+def help_command(conversation: Conversation, chat: Chat, _: ContextTypes.DEFAULT_TYPE) -> Reply:
     """What the bot does and its commands."""
-    svc = services(context)
-    await send(update, context, svc.conversation.help(chat_of(update, svc)))
+    return conversation.help(chat)
 
 
-async def restart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@replies
+def restart(conversation: Conversation, chat: Chat, _: ContextTypes.DEFAULT_TYPE) -> Reply:
     """Start the screening again from the first question."""
-    svc = services(context)
-    await send(update, context, svc.conversation.restart(chat_of(update, svc)))
+    return conversation.restart(chat)
 
 
-async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@replies
+def privacy(conversation: Conversation, chat: Chat, _: ContextTypes.DEFAULT_TYPE) -> Reply:
     """What we keep and what we never keep."""
-    svc = services(context)
-    await send(update, context, svc.conversation.privacy(chat_of(update, svc)))
+    return conversation.privacy(chat)
 
 
-async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@replies
+def language(conversation: Conversation, chat: Chat, _: ContextTypes.DEFAULT_TYPE) -> Reply:
     """Offer the languages we have."""
-    svc = services(context)
-    await send(update, context, svc.conversation.languages(chat_of(update, svc)))
+    return conversation.languages(chat)
 
 
-async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@replies
+def forget(conversation: Conversation, chat: Chat, _: ContextTypes.DEFAULT_TYPE) -> Reply:
     """Delete the saved place and language choice for this chat."""
-    svc = services(context)
-    await send(update, context, svc.conversation.forget(chat_of(update, svc)))
+    return conversation.forget(chat)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@replies
+def unknown_command(conversation: Conversation, chat: Chat, _: ContextTypes.DEFAULT_TYPE) -> Reply:
     """Any command we do not know (staff commands included, for non-staff)."""
-    svc = services(context)
-    await send(update, context, svc.conversation.unknown_command(chat_of(update, svc)))
+    return conversation.unknown_command(chat)
