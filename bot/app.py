@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeDefault
+from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -50,9 +50,8 @@ def build_application(
     app = builder.build()
     app.bot_data[KEY] = Services.build(settings, storage, content)
 
-    # Order matters. Group -2 and -1 run before everything and may stop the update.
-    app.add_handler(TypeHandler(object, guards.drop_duplicates), group=-2)
-    app.add_handler(TypeHandler(object, guards.private_chats_only), group=-1)
+    # Order matters. Group -1 runs before everything and may stop the update.
+    app.add_handler(TypeHandler(Update, guards.admit), group=-1)
     # Group 0: commands first (they work at any point), then buttons, then the rest.
     handlers = [
         CommandHandler("start", start.start),

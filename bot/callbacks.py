@@ -39,7 +39,7 @@ class CallbackCodec:
         self._key = hmac.new(key, b"callback-data", hashlib.sha256).digest()
 
     def _tag(self, payload: str) -> str:
-        digest = hmac.new(self._key, payload.encode(), hashlib.sha256).digest()
+        digest = hmac.digest(self._key, payload.encode(), hashlib.sha256)
         return base64.urlsafe_b64encode(digest).decode()[:_TAG_CHARS]
 
     def encode(self, action: Action) -> str:

@@ -20,6 +20,11 @@ log = logging.getLogger(__name__)
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
+def _preview(text: str) -> LinkPreviewOptions | None:
+    """No link previews: they push the buttons off a phone's screen."""
+    return _NO_PREVIEW if "<a " in text else None
+
+
 def keyboard(screen: Screen, codec: CallbackCodec) -> InlineKeyboardMarkup | None:
     if not screen.rows:
         return None
@@ -59,7 +64,7 @@ async def deliver(
                     text=screen.text,
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup,
-                    link_preview_options=_NO_PREVIEW,
+                    link_preview_options=_preview(screen.text),
                 )
                 continue
             except BadRequest as exc:
@@ -72,5 +77,5 @@ async def deliver(
             text=screen.text,
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
-            link_preview_options=_NO_PREVIEW,
+            link_preview_options=_preview(screen.text),
         )

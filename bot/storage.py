@@ -48,6 +48,9 @@ class Storage:
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = Database(str(path))
+        # Autocommit: a single write commits by itself (no extra COMMIT round trip);
+        # multi-statement writes use db.atomic(), which opens its own transaction.
+        self.db.conn.isolation_level = None
         self.db.execute("PRAGMA journal_mode=WAL")
         # NORMAL is durable across application crashes in WAL mode; only a power cut
         # can lose the last transactions, which is acceptable for this data.
@@ -236,4 +239,4 @@ class Pseudonymizer:
         self._key = key
 
     def __call__(self, chat_id: int | str) -> str:
-        return hmac.new(self._key, str(chat_id).encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._key, str(chat_id).encode(), hashlib.sha256).hex()

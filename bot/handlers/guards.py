@@ -1,4 +1,4 @@
-"""Handlers that run before all others: duplicate deliveries and private chats only."""
+"""The handler that runs before all others: private chats only, and each update once."""
 
 from __future__ import annotations
 
@@ -13,15 +13,14 @@ from bot.services import services
 log = logging.getLogger(__name__)
 
 
-async def drop_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stop an update Telegram delivers a second time, so nothing counts twice."""
+async def admit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop group updates and repeated deliveries before any handler sees them."""
+    chat = update.effective_chat
+    # The screening is one-to-one: in a group, a parent's answers would be seen by others.
+    if chat is None or chat.type != ChatType.PRIVATE:
+        raise ApplicationHandlerStop
+    # Telegram may deliver an update twice (retries, a restart before the offset was
+    # confirmed); the second copy must not count or answer twice.
     if not services(context).storage.claim_update(update.update_id):
         log.info("skipped a repeated delivery of an update")
-        raise ApplicationHandlerStop
-
-
-async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The screening is one-to-one; in groups, answers would be seen by others."""
-    chat = update.effective_chat
-    if chat is None or chat.type != ChatType.PRIVATE:
         raise ApplicationHandlerStop
