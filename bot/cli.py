@@ -159,6 +159,23 @@ def _add(
     return parser
 
 
+def group(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    name: str,
+    description: str,
+    example: str,
+) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    """A command with subcommands (`iep-bot db migrate`); returns where to add them."""
+    parser = sub.add_parser(
+        name,
+        help=description.rstrip(".").lower(),
+        description=description,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="iep-bot",
@@ -171,33 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
     chat = _add(sub, "chat", cmd_chat, "iep-bot chat --lang es")
     chat.add_argument("--lang", help="language code, for example en or es")
 
-    db = sub.add_parser(
-        "db",
-        help="database commands",
-        epilog="example:\n  iep-bot db migrate",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    db_sub = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
-    _add(db_sub, "migrate", cmd_db_migrate, "DATABASE_PATH=/data/bot.sqlite3 iep-bot db migrate")
-
-    flow = sub.add_parser(
-        "flow",
-        help="screening flow commands",
-        epilog="example:\n  iep-bot flow diagram > screening.mmd",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    flow_sub = flow.add_subparsers(dest="flow_command", metavar="COMMAND", required=True)
-    diagram = _add(flow_sub, "diagram", cmd_flow_diagram, "iep-bot flow diagram --write")
+    db = group(sub, "db", "Database commands.", "iep-bot db migrate")
+    _add(db, "migrate", cmd_db_migrate, "DATABASE_PATH=/data/bot.sqlite3 iep-bot db migrate")
+    flow = group(sub, "flow", "Screening flow commands.", "iep-bot flow diagram > screening.mmd")
+    diagram = _add(flow, "diagram", cmd_flow_diagram, "iep-bot flow diagram --write")
     diagram.add_argument("--write", action="store_true", help=f"write {DIAGRAM_PATH.name}")
-
-    content = sub.add_parser(
-        "content",
-        help="content commands",
-        epilog="example:\n  iep-bot content check",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    content_sub = content.add_subparsers(dest="content_command", metavar="COMMAND", required=True)
-    _add(content_sub, "check", cmd_content_check, "iep-bot content check")
+    content = group(sub, "content", "Content commands.", "iep-bot content check")
+    _add(content, "check", cmd_content_check, "iep-bot content check")
 
     for register in _feature_commands():
         register(sub, _add)
