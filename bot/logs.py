@@ -36,5 +36,8 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root.setLevel(level)
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # PTB's DEBUG output holds whole updates (names, ids, what parents typed): never below
+    # INFO, whatever LOG_LEVEL says; DEBUG is for our own modules.
+    logging.getLogger("telegram").setLevel(max(logging.getLevelName(level), logging.INFO))
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -125,7 +125,7 @@ def _edit(path: Path, old: str, new: str) -> None:
             "outcomes.plan_504_may_fit.title",
         ),
         ("en/ui.yaml", "menu:\n", "menu: [\n", "(syntax)"),
-        ("en/learn.yaml", "  iep:\n", "  iep:\n    button: x\n  iep_dup:\n", "explainers.iep_dup"),
+        ("en/learn.yaml", "reviewed: 2026-11-28", "reviewed: someday", "explainers.iep.reviewed"),
     ],
 )
 def test_broken_content_names_file_and_key(
