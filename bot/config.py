@@ -142,8 +142,11 @@ def load_settings(
 
     return Settings(
         token=token,
-        api_url=_url("TELEGRAM_API_URL", get("TELEGRAM_API_URL") or "https://api.telegram.org",
-                     https_only=False),
+        api_url=_url(
+            "TELEGRAM_API_URL",
+            get("TELEGRAM_API_URL") or "https://api.telegram.org",
+            https_only=False,
+        ),
         database_path=Path(get("DATABASE_PATH") or "data/bot.sqlite3"),
         booking_url=_url("BOOKING_URL", booking, https_only=True) if booking else None,
         pseudonym_key=(key or "").encode(),
