@@ -17,15 +17,26 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.broadcast import CONTROL, DeliveryEngine, EngineSettings
 from bot.config import Settings
 from bot.content import Content
-from bot.handlers import errors, guards, screening, start
+from bot.handlers import broadcast_control, errors, guards, screening, start, subscribe
 from bot.services import KEY, Services
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 EXPIRY_SWEEP_SECONDS = 3600
-PARENT_COMMANDS = ("start", "restart", "help", "privacy", "language", "forget")
+PARENT_COMMANDS = (
+    "start",
+    "restart",
+    "help",
+    "privacy",
+    "language",
+    "subscribe",
+    "stop",
+    "forget",
+)
+ENGINE = "engine"
 
 
 def build_application(
@@ -44,6 +55,7 @@ def build_application(
         .base_url(settings.bot_api_base)
         .base_file_url(settings.bot_file_base)
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
@@ -60,6 +72,10 @@ def build_application(
         CommandHandler("privacy", start.privacy),
         CommandHandler("language", start.language),
         CommandHandler("forget", start.forget),
+        CommandHandler("subscribe", subscribe.subscribe),
+        CommandHandler(["stop", "unsubscribe"], subscribe.stop),
+        # Staff buttons before the parents' generic button handler, which would call them stale.
+        CallbackQueryHandler(broadcast_control.control_button, pattern=rf"^1\|{CONTROL}\|"),
         CallbackQueryHandler(screening.button),
         MessageHandler(filters.COMMAND, start.unknown_command),
         # Text, stickers, photos, voice, edits: anything a parent can send.
@@ -73,6 +89,28 @@ def build_application(
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Set the command menus, then start the broadcast engine (it resumes unfinished work)."""
+    await _set_parent_commands(app)
+    svc: Services = app.bot_data[KEY]
+    engine = DeliveryEngine(
+        svc.broadcasts,
+        app.bot,
+        svc.content,
+        svc.codec,
+        settings=EngineSettings(rate=svc.settings.broadcast_rate),
+    )
+    app.bot_data[ENGINE] = engine
+    engine.start()
+
+
+async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Stop the broadcast engine; a send in flight stays `attempted` and is never repeated."""
+    engine: DeliveryEngine | None = app.bot_data.get(ENGINE)
+    if engine is not None:
+        await engine.stop()
+
+
+async def _set_parent_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Set the command menu in every language we have (Telegram picks by the user's app)."""
     svc: Services = app.bot_data[KEY]
     for code, pack in svc.content.languages.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -203,10 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _feature_commands() -> list[Callable[..., None]]:
     """Commands that live beside their feature (stats, broadcast), registered here."""
-    return []
+    from bot import broadcast_cli
+
+    return [broadcast_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Durations from PTB as timedelta (PTB 23's default); bot/broadcast.py handles both.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     args = build_parser().parse_args(argv)
     try:
         result: int = args.func(args)

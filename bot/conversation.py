@@ -15,6 +15,9 @@ from bot.callbacks import Action
 from bot.config import Settings
 from bot.content import Content, LanguagePack
 from bot.storage import Storage, StoredSession, new_session_id
+from bot.subscriptions import INTEREST as INTEREST_KIND
+from bot.subscriptions import OFFER as OFFER_KIND
+from bot.subscriptions import Subscriptions
 from bot.views import Button, Reply, Screen
 from flows.outcomes import Decision
 from flows.screening import InvalidAnswer, NotAllowed, Screening, ScreeningSession
@@ -44,14 +47,21 @@ class A:
     PRIVACY = "p"
     LANGUAGES = "g"
     SET_LANGUAGE = "L"
+    TIPS = OFFER_KIND  # tip subscriptions: bot/subscriptions.py
+    INTEREST = INTEREST_KIND
 
 
 @dataclass(frozen=True)
 class Chat:
-    """Who we talk to, as far as the conversation needs: a keyed hash and a language hint."""
+    """Who we talk to, as far as the conversation needs: a keyed hash and a language hint.
+
+    `address` is the raw chat id, used for one thing only: storing a tip subscription the
+    parent asked for (sending needs it). None in the terminal.
+    """
 
     key: str
     language_hint: str | None = None
+    address: int | None = None
 
 
 def parse_source(payload: str | None) -> str:
@@ -77,6 +87,7 @@ class Conversation:
         self.storage = storage
         self.settings = settings
         self.screening = screening
+        self.subscriptions = Subscriptions(storage, content)
         self.ttl_seconds = settings.session_ttl_days * 86400
 
     # --- entry points -----------------------------------------------------------------
@@ -117,6 +128,20 @@ class Conversation:
         )
         return Reply().add(Screen(pack.t("language_prompt"), rows, replace=replace))
 
+    def subscribe(self, chat: Chat) -> Reply:
+        """/subscribe: offer the tips."""
+        return self.subscriptions.offer(chat.key, self._pack(chat))
+
+    def unsubscribe(self, chat: Chat) -> Reply:
+        """/stop and /unsubscribe."""
+        return self.subscriptions.stop(chat.key, self._pack(chat))
+
+    def _tips(self, chat: Chat, choice: str) -> Reply:
+        pack = self._pack(chat)
+        if not choice:
+            return self.subscriptions.offer(chat.key, pack)
+        return self.subscriptions.answer_offer(chat.key, chat.address, pack, choice)
+
     def unknown_command(self, chat: Chat) -> Reply:
         pack = self._pack(chat)
         return Reply().add(Screen(pack.t("unknown_command"), self._menu_row(pack)))
@@ -151,6 +176,10 @@ class Conversation:
             A.PRIVACY: lambda: self.privacy(chat, replace=True),
             A.LANGUAGES: lambda: self.languages(chat, replace=True),
             A.SET_LANGUAGE: lambda: self._set_language(chat, action.arg(0)),
+            A.TIPS: lambda: self._tips(chat, action.arg(0)),
+            A.INTEREST: lambda: self.subscriptions.pick_interest(
+                chat.key, self._pack(chat), action.arg(0)
+            ),
         }.get(action.kind)
         if handler is None:
             return self.stale(chat)
@@ -329,6 +358,7 @@ class Conversation:
         rows = (
             (Button(pack.t("buttons.book"), Action(A.BOOK, (sid,))),),
             (Button(pack.t("buttons.free_help"), Action(A.FREE_HELP)),),
+            (Button(pack.t("subscribe.outcome_button"), Action(A.TIPS)),),
             (
                 Button(pack.t("buttons.learn_more"), Action(A.EXPLAIN, (decision.explainer,))),
                 Button(pack.t("buttons.start_over"), Action(A.OVER)),
@@ -348,6 +378,7 @@ class Conversation:
             (Button(pack.t("menu.screening"), Action(A.SCREEN)),),
             (Button(pack.t("menu.learn"), Action(A.LEARN)),),
             (Button(pack.t("menu.book"), Action(A.BOOK, ("-",))),),
+            (Button(pack.t("subscribe.menu_button"), Action(A.TIPS)),),
             (
                 Button(pack.t("menu.privacy"), Action(A.PRIVACY)),
                 Button(pack.t("menu.language"), Action(A.LANGUAGES)),

@@ -60,3 +60,90 @@ def m001_screening(db: Database) -> None:
     # Telegram may deliver an update twice (webhook retries, restarts): remember ids briefly.
     db["processed_updates"].create({"update_id": int, "seen_at": float}, pk="update_id")
     db["processed_updates"].create_index(["seen_at"])
+
+
+@migrations()
+def m002_broadcast(db: Database) -> None:
+    # Parents who asked for tips. The ONLY raw chat id for this feature: needed to send,
+    # deleted on /stop, /forget, or when Telegram says the parent blocked the bot.
+    db["subscribers"].create(
+        {
+            "chat_key": str,  # HMAC of the chat id, as everywhere else
+            "chat_id": int,
+            "lang": str,
+            "interest": str,  # just_starting | waiting_evaluation | has_504 | has_iep | null
+            "opted_in_day": str,
+        },
+        pk="chat_key",
+        not_null={"chat_id", "lang", "opted_in_day"},
+    )
+    db["subscribers"].create_index(["lang"])
+    db["subscribers"].create_index(["interest"])
+    # Anonymous joins and departures, for statistics: no key, no id.
+    db["subscription_events"].create(
+        {"id": int, "day": str, "event": str, "lang": str, "interest": str}, pk="id"
+    )
+    db["subscription_events"].create_index(["day"])
+    # Every broadcast, kept for audit: who (a staff user id, never a parent), when, to whom,
+    # what, and the final counts.
+    db["broadcasts"].create(
+        {
+            "id": int,
+            "created_at": float,
+            "created_by": int,  # staff user id; null for the command line and the weekly tip
+            "origin": str,  # telegram | tip | cli | drip
+            "audience": str,  # all | lang:<code> | interest:<name>
+            "texts": str,  # JSON {lang: html}; {"*": html} for one text for everyone
+            "photo": str,  # Telegram file_id, or null
+            "tip_id": str,
+            "not_before": float,  # do not start before (schedule, quiet hours)
+            "status": str,  # scheduled | queued | sending | paused | cancelled | done
+            "total": int,
+            "sent": int,
+            "blocked": int,
+            "failed": int,
+            "unknown": int,
+            "skipped": int,
+            "started_at": float,
+            "finished_at": float,
+            "status_chat_id": int,  # the staff chat whose status message shows progress
+            "status_message_id": int,
+        },
+        pk="id",
+        defaults={"total": 0, "sent": 0, "blocked": 0, "failed": 0, "unknown": 0, "skipped": 0},
+    )
+    db["broadcasts"].create_index(["status"])
+    # The durable queue: one row per recipient. `attempted` is written before the send and
+    # replaced by the result after it, so a crash in between is never sent again.
+    db["deliveries"].create(
+        {
+            "broadcast_id": int,
+            "chat_key": str,
+            "status": str,  # pending | attempted | sent | blocked | failed | unknown | skipped
+            "attempts": int,
+            "error": str,
+            "updated_at": float,
+        },
+        pk=("broadcast_id", "chat_key"),
+        defaults={"status": "pending", "attempts": 0},
+    )
+    db["deliveries"].create_index(["broadcast_id", "status"])
+
+
+@migrations()
+def m003_stats_indexes(db: Database) -> None:
+    # Covering indexes for the staff statistics (bot/stats.py): every GROUP BY reads one
+    # index instead of the wide outcome rows (answers JSON), so a million rows stay fast.
+    db["outcomes"].create_index(
+        ["day", "status", "outcome_id", "booked", "stopped_at"],
+        index_name="idx_outcomes_stats",
+        if_not_exists=True,
+    )
+    db["outcomes"].create_index(
+        ["lang", "day", "status"], index_name="idx_outcomes_lang", if_not_exists=True
+    )
+    db["outcomes"].create_index(
+        ["source", "day", "status"], index_name="idx_outcomes_source", if_not_exists=True
+    )
+    db["sessions"].create_index(["started_day"], if_not_exists=True)
+    db["booking_presses"].create_index(["day", "outcome_id"], if_not_exists=True)

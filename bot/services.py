@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.broadcast import Broadcasts
 from bot.callbacks import CallbackCodec
 from bot.config import Settings
 from bot.content import Content
@@ -24,6 +25,7 @@ class Services:
     conversation: Conversation
     codec: CallbackCodec
     pseudonymize: Pseudonymizer
+    broadcasts: Broadcasts
 
     @classmethod
     def build(cls, settings: Settings, storage: Storage, content: Content) -> Services:
@@ -36,11 +38,12 @@ class Services:
             conversation=Conversation(content, storage, settings, screening),
             codec=CallbackCodec(settings.pseudonym_key),
             pseudonymize=Pseudonymizer(settings.pseudonym_key),
+            broadcasts=Broadcasts(storage),
         )
 
     def chat(self, chat_id: int, language_code: str | None) -> Chat:
         """The conversation's view of a Telegram chat: a keyed hash, never the raw id."""
-        return Chat(key=self.pseudonymize(chat_id), language_hint=language_code)
+        return Chat(key=self.pseudonymize(chat_id), language_hint=language_code, address=chat_id)
 
 
 def services(context: Any) -> Services:

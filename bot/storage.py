@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -212,6 +213,56 @@ class Storage:
         with self.db.atomic():
             self.delete_session(chat_key)
             self.db.execute("DELETE FROM chat_prefs WHERE chat_key = ?", [chat_key])
+            self.remove_subscriber(chat_key, event="left")
+
+    # --- tip subscriptions ------------------------------------------------------------
+
+    def get_subscriber(self, chat_key: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT lang, interest, opted_in_day FROM subscribers WHERE chat_key = ?", [chat_key]
+        ).fetchone()
+        return {"lang": row[0], "interest": row[1], "opted_in_day": row[2]} if row else None
+
+    def add_subscriber(self, chat_key: str, chat_id: int, lang: str) -> bool:
+        """Subscribe a chat; False if it already was (then only the language is updated)."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO subscribers (chat_key, chat_id, lang, opted_in_day)"
+                " VALUES (?, ?, ?, ?)",
+                [chat_key, chat_id, lang, self.today()],
+            )
+            if cursor.rowcount == 0:
+                self.db.execute(
+                    "UPDATE subscribers SET lang = ? WHERE chat_key = ?", [lang, chat_key]
+                )
+                return False
+            self._subscription_event("joined", lang, None)
+        return True
+
+    def set_interest(self, chat_key: str, interest: str | None) -> bool:
+        cursor = self.db.execute(
+            "UPDATE subscribers SET interest = ? WHERE chat_key = ?", [interest, chat_key]
+        )
+        return cursor.rowcount == 1
+
+    def set_subscriber_language(self, chat_key: str, lang: str) -> None:
+        self.db.execute("UPDATE subscribers SET lang = ? WHERE chat_key = ?", [lang, chat_key])
+
+    def remove_subscriber(self, chat_key: str, *, event: str) -> bool:
+        """Delete the subscription (and with it the raw chat id); log `event` anonymously."""
+        with self.db.atomic():
+            found = self.get_subscriber(chat_key)
+            if found is None:
+                return False
+            self.db.execute("DELETE FROM subscribers WHERE chat_key = ?", [chat_key])
+            self._subscription_event(event, found["lang"], found["interest"])
+        return True
+
+    def _subscription_event(self, event: str, lang: str, interest: str | None) -> None:
+        self.db.execute(
+            "INSERT INTO subscription_events (day, event, lang, interest) VALUES (?, ?, ?, ?)",
+            [self.today(), event, lang, interest],
+        )
 
     # --- duplicate deliveries ---------------------------------------------------------
 

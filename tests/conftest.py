@@ -12,6 +12,9 @@ from bot.content import DEFAULT_CONTENT_DIR, Content, load_content
 from bot.storage import Storage
 from tests.clock import FakeClock
 
+# PTB 22 returns durations as timedelta with this set, as PTB 23 will by default.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
 TOKEN = "123456:TEST-token-that-must-never-appear-in-logs"
 BOOKING_URL = "https://book.example.org/consult"
 STAFF_ID = 777

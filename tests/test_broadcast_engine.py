@@ -1,0 +1,355 @@
+"""The delivery engine over the fake Bot API, on a clock the tests move by hand."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.broadcast import BroadcastError, Broadcasts, DeliveryEngine, EngineSettings
+from bot.cli import main
+from tests.botenv import BotEnv
+from tests.clock import FakeClock
+from tests.fakes import FakeBotAPI
+
+FIRST = 100_000
+
+
+class FakeSleep:
+    """asyncio.sleep for the fake clock: moves time, lets other tasks run, never waits."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.calls: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+        self.clock.advance(seconds=seconds)
+        await asyncio.sleep(0)
+
+
+def engine_for(env: BotEnv, *, rate: float = 25, workers: int = 4) -> DeliveryEngine:
+    svc = env.app.bot_data["services"]
+    return DeliveryEngine(
+        svc.broadcasts,
+        env.app.bot,
+        svc.content,
+        svc.codec,
+        settings=EngineSettings(rate=rate, workers=workers, backoff=1.0, batch=50),
+        clock=env.clock,
+        sleep=FakeSleep(env.clock),
+    )
+
+
+def subscribe(env: BotEnv, count: int, *, lang: str = "en", first: int = FIRST) -> list[int]:
+    assert env.storage is not None
+    ids = list(range(first, first + count))
+    for chat_id in ids:
+        env.storage.add_subscriber(f"key-{chat_id}", chat_id, lang)
+    return ids
+
+
+def queue(env: BotEnv, text: str = "<b>Tip</b>: ask for an evaluation any time.", **kw: Any) -> int:
+    broadcasts: Broadcasts = env.app.bot_data["services"].broadcasts
+    return broadcasts.queue(
+        audience=kw.pop("audience", "all"),
+        texts=kw.pop("texts", {"*": text}),
+        created_by=kw.pop("created_by", 777),
+        origin=kw.pop("origin", "telegram"),
+        **kw,
+    )
+
+
+def sent_to(api: FakeBotAPI) -> Counter[int]:
+    return Counter(int(c.params["chat_id"]) for c in api.calls_to("sendMessage") if c.status == 200)
+
+
+def row(env: BotEnv, broadcast_id: int) -> Any:
+    return env.app.bot_data["services"].broadcasts.get(broadcast_id)
+
+
+async def test_every_subscriber_gets_it_once_in_their_language_with_the_stop_line(
+    env: BotEnv,
+) -> None:
+    subscribe(env, 30, lang="en")
+    subscribe(env, 20, lang="es", first=200_000)
+    broadcast_id = queue(
+        env, texts={"en": "<b>Hello</b> parents", "es": "<b>Hola</b> familias"}, tip_id="t1"
+    )
+    await engine_for(env).work()
+    counts = sent_to(env.api)
+    assert len(counts) == 50 and set(counts.values()) == {1}
+    english = env.api.chats[FIRST][-1].text
+    spanish = env.api.chats[200_000][-1].text
+    assert english.startswith("Hello parents") and english.endswith(
+        "To stop these tips, send /stop."
+    )
+    assert spanish.startswith("Hola familias") and spanish.endswith("envíe /stop.")
+    done = row(env, broadcast_id)
+    assert (done.status, done.total, done.sent) == ("done", 50, 50)
+    assert done.finished_at is not None
+
+
+async def test_the_configured_rate_is_kept(env: BotEnv) -> None:
+    subscribe(env, 100)
+    queue(env)
+    start = env.clock()
+    await engine_for(env, rate=25, workers=8).work()
+    sends = [c for c in env.api.calls_to("sendMessage")]
+    assert len(sends) == 100
+    # 100 messages at 25/s take 4 s of (fake) time, never less.
+    assert env.clock() - start >= 99 / 25 - 1e-3  # float sums at unix-time magnitude
+
+
+async def test_a_429_waits_retry_after_then_continues(env: BotEnv) -> None:
+    subscribe(env, 10)
+    queue(env)
+    env.api.fail("sendMessage", 429, retry_after=7)
+    engine = engine_for(env)
+    start = env.clock()
+    await engine.work()
+    assert sum(sent_to(env.api).values()) == 10
+    assert env.clock() - start >= 7
+    assert 7 in engine.sleep.calls or any(s >= 6.9 for s in engine.sleep.calls)  # type: ignore[attr-defined]
+
+
+async def test_a_403_marks_the_parent_gone_and_deletes_the_chat_id(env: BotEnv) -> None:
+    ids = subscribe(env, 5)
+    env.api.block(ids[2])
+    broadcast_id = queue(env)
+    await engine_for(env).work()
+    done = row(env, broadcast_id)
+    assert (done.sent, done.blocked) == (4, 1)
+    assert ids[2] not in {r["chat_id"] for r in env.rows("subscribers")}
+    assert [e["event"] for e in env.rows("subscription_events")].count("blocked") == 1
+
+
+async def test_timeouts_and_5xx_are_retried_then_counted_as_failed(env: BotEnv) -> None:
+    ids = subscribe(env, 3)
+    env.api.fail_network("sendMessage", times=2, chat_id=ids[0], timed_out=True)
+    env.api.fail("sendMessage", 502, times=10, chat_id=ids[1])
+    broadcast_id = queue(env)
+    await engine_for(env).work()
+    done = row(env, broadcast_id)
+    assert (done.sent, done.failed) == (2, 1)
+    failed = [d for d in env.rows("deliveries") if d["status"] == "failed"]
+    assert failed[0]["chat_key"] == f"key-{ids[1]}" and "network" in failed[0]["error"]
+    assert failed[0]["attempts"] == 1  # one claim; the retries happen inside it
+
+
+async def test_a_400_is_recorded_as_failed_with_its_reason(env: BotEnv) -> None:
+    ids = subscribe(env, 2)
+    env.api.fail("sendMessage", 400, description="Bad Request: chat not found", chat_id=ids[0])
+    broadcast_id = queue(env)
+    await engine_for(env).work()
+    assert row(env, broadcast_id).failed == 1
+    [failed] = [d for d in env.rows("deliveries") if d["status"] == "failed"]
+    assert "chat not found" in failed["error"].lower()
+
+
+class CrashingAPI(FakeBotAPI):
+    """Dies (as a killed process would) in the middle of the Nth send."""
+
+    def __init__(self, crash_at: int) -> None:
+        super().__init__()
+        self.crash_at = crash_at
+
+    async def do_request(self, url: str, method: str, request_data: Any = None, **kw: Any) -> Any:
+        if url.endswith("/sendMessage") and self.counts["sendMessage"] + 1 == self.crash_at:
+            self.counts["sendMessage"] += 1
+            raise asyncio.CancelledError
+        return await super().do_request(url, method, request_data, **kw)
+
+
+async def test_a_crash_mid_broadcast_resumes_with_no_duplicates(env: BotEnv) -> None:
+    subscribe(env, 40)
+    broadcast_id = queue(env)
+    crashing = CrashingAPI(crash_at=15)
+    env.api = crashing  # the next application uses it
+    await env.restart()
+    engine = engine_for(env, workers=1)
+    with pytest.raises(asyncio.CancelledError):
+        await engine.work()
+    assert [d["status"] for d in env.rows("deliveries")].count("attempted") == 1
+    # A new process over the same database file:
+    env.api = FakeBotAPI()
+    await env.restart()
+    engine = engine_for(env)
+    assert env.app.bot_data["services"].broadcasts.recover() == 1
+    await engine.work()
+    first_run = {
+        int(c.params["chat_id"]) for c in crashing.calls_to("sendMessage") if c.status == 200
+    }
+    second_run = sent_to(env.api)
+    assert first_run.isdisjoint(second_run) and set(second_run.values()) == {1}
+    done = row(env, broadcast_id)
+    assert (done.status, done.sent, done.unknown) == ("done", 39, 1)
+    assert len(first_run) + len(second_run) == 39
+
+
+async def test_stop_mid_broadcast_is_honoured(env: BotEnv) -> None:
+    ids = subscribe(env, 20)
+    broadcast_id = queue(env)
+    engine = engine_for(env, workers=1)
+    storage = env.storage
+    assert storage is not None
+
+    original = engine.broadcasts.claim
+
+    def claim_after_a_stop(bid: int, key: str) -> Any:
+        if key == f"key-{ids[5]}":
+            storage.remove_subscriber(f"key-{ids[10]}", event="left")  # /stop arrives meanwhile
+        return original(bid, key)
+
+    engine.broadcasts.claim = claim_after_a_stop  # type: ignore[method-assign]
+    await engine.work()
+    assert ids[10] not in sent_to(env.api)
+    done = row(env, broadcast_id)
+    assert (done.sent, done.skipped) == (19, 1)
+
+
+async def test_pause_resume_and_cancel(env: BotEnv) -> None:
+    subscribe(env, 30)
+    broadcasts: Broadcasts = env.app.bot_data["services"].broadcasts
+    broadcast_id = queue(env)
+    engine = engine_for(env, workers=1)
+    original = engine.broadcasts.claim
+    calls = {"n": 0}
+
+    def pause_after_ten(bid: int, key: str) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 10:
+            broadcasts.pause(bid)
+        return original(bid, key)
+
+    engine.broadcasts.claim = pause_after_ten  # type: ignore[method-assign]
+    await engine.work()
+    paused = row(env, broadcast_id)
+    assert paused.status == "paused" and paused.sent == 10
+    await engine.work()  # nothing is due while paused
+    assert row(env, broadcast_id).sent == 10
+    assert broadcasts.resume(broadcast_id)
+    engine.broadcasts.claim = original  # type: ignore[method-assign]
+    calls["n"] = 0
+
+    def cancel_after_five(bid: int, key: str) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 5:
+            broadcasts.cancel(bid)
+        return original(bid, key)
+
+    engine.broadcasts.claim = cancel_after_five  # type: ignore[method-assign]
+    await engine.work()
+    cancelled = row(env, broadcast_id)
+    assert cancelled.status == "cancelled" and cancelled.sent == 15
+    await engine.work()
+    assert row(env, broadcast_id).sent == 15
+
+
+async def test_scheduled_broadcasts_wait_for_their_time(env: BotEnv) -> None:
+    subscribe(env, 3)
+    broadcast_id = queue(env, not_before=env.clock() + 3600)
+    engine = engine_for(env)
+    assert not await engine.work()
+    assert row(env, broadcast_id).status == "scheduled"
+    env.clock.advance(hours=1)
+    assert await engine.work()
+    assert row(env, broadcast_id).sent == 3
+
+
+async def test_the_status_message_shows_progress_and_buttons(env: BotEnv) -> None:
+    subscribe(env, 10)
+    staff = env.client(chat_id=777, user_id=777)
+    await staff.send("/start")
+    broadcasts: Broadcasts = env.app.bot_data["services"].broadcasts
+    broadcast_id = queue(env)
+    status = await env.app.bot.send_message(777, "📣 waiting")
+    broadcasts.attach_status_message(broadcast_id, 777, status.message_id)
+    engine = engine_for(env)
+    await engine.work()
+    shown = env.api.message(777, status.message_id)
+    assert shown is not None
+    assert "finished" in shown.text and "Sent 10" in shown.text
+    edits = [c for c in env.api.calls_to("editMessageText") if c.params["chat_id"] in (777, "777")]
+    assert 2 <= len(edits) <= 10  # at the start, now and then, at the end: not per message
+
+
+async def test_staff_buttons_pause_and_non_staff_get_the_unknown_command_reply(
+    env: BotEnv,
+) -> None:
+    subscribe(env, 3)
+    broadcast_id = queue(env, not_before=env.clock() + 600)
+    staff = env.client(chat_id=777, user_id=777)
+    status = await env.app.bot.send_message(777, "📣 waiting")
+    broadcasts: Broadcasts = env.app.bot_data["services"].broadcasts
+    broadcasts.attach_status_message(broadcast_id, 777, status.message_id)
+    engine = engine_for(env)
+    env.app.bot_data["engine"] = engine
+    text, markup = engine.status_view(row(env, broadcast_id))
+    await env.app.bot.edit_message_text(
+        text, chat_id=777, message_id=status.message_id, reply_markup=markup
+    )
+    await staff.press("⏸ Pause")
+    assert row(env, broadcast_id).status == "paused"
+    assert "Resume" in " ".join(staff.buttons)
+    # A parent pressing a (validly signed) staff button learns nothing.
+    from bot.callbacks import Action
+
+    maria = env.client()
+    codec = env.app.bot_data["services"].codec
+    await maria.send("/start")
+    await maria.press_data(codec.encode(Action("X", ("resume", str(broadcast_id)))))
+    assert row(env, broadcast_id).status == "paused"
+    assert "I don't know that command" in maria.last_text
+
+
+def test_bad_input_queues_nothing(env: BotEnv) -> None:
+    broadcasts: Broadcasts = env.app.bot_data["services"].broadcasts
+    bad: list[dict[str, Any]] = [
+        {"texts": {"*": "   "}},
+        {"texts": {"*": "x" * 4096}},
+        {"texts": {"*": "x" * 1000}, "photo": "file-id"},
+        {"texts": {"*": "<u>underline</u>"}},
+        {"texts": {"*": "<b>open"}},
+        {"texts": {"*": "ok"}, "audience": "interest:astronaut"},
+        {"texts": {"*": "ok"}, "not_before": env.clock() - 3600},
+    ]
+    for kwargs in bad:
+        with pytest.raises(BroadcastError):
+            broadcasts.queue(created_by=777, origin="telegram", **({"audience": "all"} | kwargs))
+    assert env.rows("broadcasts") == []
+
+
+def test_cli_dry_run_queue_status_and_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "bot.sqlite3"))
+    monkeypatch.setenv("QUIET_HOURS", "off")
+    tip = tmp_path / "tip.html"
+    tip.write_text("<b>Tip</b>: keep a simple log, with dates.")
+    assert main(["broadcast", "--text-file", str(tip), "--audience", "es", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Para dejar de recibir" in out and "Nothing was queued" in out
+    assert main(["broadcast", "--text-file", str(tip), "--audience", "es"]) == 0
+    assert "Broadcast #1 queued" in capsys.readouterr().out
+    assert main(["broadcast", "status"]) == 0
+    assert "#1" in capsys.readouterr().out
+    assert main(["broadcast", "--text-file", str(tip), "--audience", "klingon"]) == 2
+    assert "unknown audience" in capsys.readouterr().err
+    tip.write_text("")
+    assert main(["broadcast", "--text-file", str(tip)]) == 2
+    assert "empty" in capsys.readouterr().err
+    assert main(["broadcast", "cancel", "1"]) == 0
+    assert main(["broadcast", "cancel", "1"]) == 2
+    [queued] = Broadcasts(_storage_at(tmp_path / "bot.sqlite3")).recent()
+    assert (queued.status, queued.origin, queued.created_by) == ("cancelled", "cli", None)
+
+
+def _storage_at(path: Path) -> Any:
+    from bot.storage import Storage
+
+    return Storage(path)

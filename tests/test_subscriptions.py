@@ -1,0 +1,86 @@
+"""Parents opting in to tips and out again, as they see it."""
+
+from __future__ import annotations
+
+from tests.botenv import BotEnv
+from tests.test_telegram_screening import TO_IEP_EVALUATION, finish
+
+
+async def test_opt_in_from_the_menu_with_an_interest(env: BotEnv) -> None:
+    maria = env.client()
+    await maria.send("/start")
+    await maria.press("Get tips")
+    assert "tip every week or two" in maria.last_text
+    await maria.press("Yes, send me tips")
+    assert "You're in!" in maria.last_text
+    await maria.press("My child has a 504 plan")
+    assert "keep that in mind" in maria.last_text
+    [row] = env.rows("subscribers")
+    assert row["chat_id"] == 4242 and row["lang"] == "en" and row["interest"] == "has_504"
+    [event] = env.rows("subscription_events")
+    assert event["event"] == "joined" and "4242" not in str(event)
+
+
+async def test_opt_in_at_the_end_of_a_screening_and_skip_the_interest(env: BotEnv) -> None:
+    maria = env.client()
+    await finish(maria, TO_IEP_EVALUATION)
+    await maria.press("Get a short tip every week or two?")
+    await maria.press("Yes, send me tips")
+    await maria.press("Skip")
+    [row] = env.rows("subscribers")
+    assert row["interest"] is None
+
+
+async def test_subscribe_command_no_thanks_and_already(env: BotEnv) -> None:
+    maria = env.client()
+    await maria.send("/subscribe")
+    await maria.press("No, thanks")
+    assert "/subscribe" in maria.last_text
+    assert env.rows("subscribers") == []
+    await maria.send("/subscribe")
+    await maria.press("Yes, send me tips")
+    await maria.send("/subscribe")
+    assert "already get our tips" in maria.last_text
+    assert len(env.rows("subscribers")) == 1
+
+
+async def test_stop_and_unsubscribe_delete_the_chat_id_at_once(env: BotEnv) -> None:
+    maria = env.client()
+    await maria.send("/subscribe")
+    await maria.press("Yes, send me tips")
+    await maria.send("/stop")
+    assert "won't get any more tips" in maria.last_text
+    assert env.rows("subscribers") == []
+    await maria.send("/unsubscribe")
+    assert "nothing to stop" in maria.last_text
+    events = [e["event"] for e in env.rows("subscription_events")]
+    assert events == ["joined", "left"]
+
+
+async def test_stop_works_in_the_middle_of_a_screening(env: BotEnv) -> None:
+    maria = env.client()
+    await maria.send("/subscribe")
+    await maria.press("Yes, send me tips")
+    await maria.send("/start")
+    await maria.press("Start the screening")
+    await maria.press("Neither")
+    await maria.send("/stop")
+    assert env.rows("subscribers") == []
+    assert len(env.rows("sessions")) == 1  # the screening is untouched
+
+
+async def test_forget_removes_the_subscription_too(env: BotEnv) -> None:
+    maria = env.client()
+    await maria.send("/subscribe")
+    await maria.press("Yes, send me tips")
+    await maria.send("/forget")
+    assert env.rows("subscribers") == []
+
+
+async def test_spanish_parents_subscribe_in_spanish(env: BotEnv) -> None:
+    rosa = env.client(chat_id=5151, user_id=5151, language_code="es")
+    await rosa.send("/subscribe")
+    await rosa.press("Sí, envíenme consejos")
+    await rosa.press("Esperando una evaluación")
+    [row] = env.rows("subscribers")
+    assert row["lang"] == "es" and row["interest"] == "waiting_evaluation"
