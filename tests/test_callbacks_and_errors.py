@@ -8,6 +8,7 @@ import pytest
 
 from bot.callbacks import MAX_BYTES, Action, CallbackCodec, ForgedCallback
 from tests.botenv import BotEnv
+from tests.test_telegram_screening import start_screening
 
 
 def test_round_trip_and_size() -> None:
@@ -53,8 +54,7 @@ async def test_a_telegram_failure_gets_a_kind_message_and_a_clean_log(
     env: BotEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
     maria = env.client(first_name="Mariposa", username="mariposa_p")
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     env.api.fail("editMessageText", 502)
     with caplog.at_level(logging.INFO):
         await maria.press("Neither")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.botenv import BotEnv
-from tests.test_telegram_screening import TO_IEP_EVALUATION, finish
+from tests.test_telegram_screening import TO_IEP_EVALUATION, finish, start_screening
 
 
 async def test_opt_in_from_the_menu_with_an_interest(env: BotEnv) -> None:
@@ -61,8 +61,7 @@ async def test_stop_works_in_the_middle_of_a_screening(env: BotEnv) -> None:
     maria = env.client()
     await maria.send("/subscribe")
     await maria.press("Yes, send me tips")
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     await maria.press("Neither")
     await maria.send("/stop")
     assert env.rows("subscribers") == []

@@ -7,14 +7,20 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.botenv import BotEnv
 from tests.conftest import BOOKING_URL
+from tests.fakes import ChatClient
 
 # Neither -> school said no impact -> passing, no progress -> huge effort -> ... -> services yes
 TO_IEP_EVALUATION = ["Neither", "Yes", "Yes", "No", "Sometimes", "No", "No", "Yes", "Yes"]
 
 
-async def finish(client, answers: list[str]) -> None:  # type: ignore[no-untyped-def]
+async def start_screening(client: ChatClient) -> None:
+    """What a parent does first: /start, then the menu's first button."""
     await client.send("/start")
     await client.press("Start the screening")
+
+
+async def finish(client: ChatClient, answers: list[str]) -> None:
+    await start_screening(client)
     for label in answers:
         await client.press(label)
 
@@ -37,8 +43,7 @@ async def test_start_welcomes_with_disclaimer_and_menu(env: BotEnv) -> None:
 
 async def test_questions_are_edited_in_place_with_progress_back_and_why(env: BotEnv) -> None:
     maria = env.client()
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     first = maria.last
     assert "Question 1 of about" in first.text
     assert "Back" not in " ".join(maria.buttons)
@@ -122,8 +127,7 @@ async def test_deep_link_source_is_recorded_and_bad_ones_become_unknown(env: Bot
 
 async def test_a_parent_can_resume_after_the_bot_restarts(env: BotEnv) -> None:
     maria = env.client()
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     await maria.press("An IEP")
     await maria.press("No")
     await env.restart()
@@ -138,8 +142,7 @@ async def test_a_parent_can_resume_after_the_bot_restarts(env: BotEnv) -> None:
 
 async def test_start_over_logs_the_unfinished_screening_as_abandoned(env: BotEnv) -> None:
     maria = env.client()
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     await maria.press("Neither")
     await maria.send("/start")
     await maria.press("Start over")
@@ -152,8 +155,7 @@ async def test_unfinished_screenings_expire_and_are_logged_where_they_stopped(
     env: BotEnv,
 ) -> None:
     maria = env.client()
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     await maria.press("A 504 plan")
     env.clock.advance(days=14, seconds=1)
     await maria.press("Yes")  # the old button, two weeks later
@@ -166,8 +168,7 @@ async def test_unfinished_screenings_expire_and_are_logged_where_they_stopped(
 
 async def test_expiry_sweep_logs_sessions_nobody_came_back_to(env: BotEnv) -> None:
     maria = env.client()
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     env.clock.advance(days=13)
     assert env.app.bot_data["services"].conversation.expire_all() == 0
     env.clock.advance(days=2)
@@ -179,8 +180,7 @@ async def test_stale_and_forged_buttons_get_a_kind_answer_and_the_current_questi
     env: BotEnv,
 ) -> None:
     maria = env.client()
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     await maria.press("Neither")
     await maria.press_data("1|a|deadbeef0000|plan|iep|AAAAAA")  # forged
     assert "earlier screen" in maria.callback_answers[-1].text
@@ -199,8 +199,7 @@ async def test_stale_and_forged_buttons_get_a_kind_answer_and_the_current_questi
 
 async def test_buttons_from_a_finished_screening_do_not_restart_it(env: BotEnv) -> None:
     maria = env.client()
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     question = maria.last.message_id
     for label in TO_IEP_EVALUATION:
         await maria.press(label)
@@ -220,8 +219,7 @@ async def test_free_text_stickers_photos_voice_and_edits_get_the_question_again(
     env: BotEnv,
 ) -> None:
     maria = env.client()
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     for send in (
         lambda: maria.send("my son is 9 and hates school"),
         maria.send_sticker,
@@ -245,8 +243,7 @@ async def test_free_text_outside_a_screening_gets_the_menu(env: BotEnv) -> None:
 
 async def test_crisis_words_show_988_and_911_before_anything_else(env: BotEnv) -> None:
     maria = env.client()
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     mark = maria.mark()
     await maria.send("he said he wants to die")
     first = maria.new_since(mark)[0]
@@ -255,8 +252,7 @@ async def test_crisis_words_show_988_and_911_before_anything_else(env: BotEnv) -
 
 async def test_a_crisis_answer_shows_the_helplines_at_once(env: BotEnv) -> None:
     maria = env.client()
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     for label in ["Neither", "Yes", "Yes", "Yes"]:
         await maria.press(label)
     question = maria.last.message_id
@@ -268,8 +264,7 @@ async def test_a_crisis_answer_shows_the_helplines_at_once(env: BotEnv) -> None:
 
 async def test_red_flag_answers_mention_mdr_and_prior_written_notice(env: BotEnv) -> None:
     maria = env.client()
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     for label in ["Neither", "No", "No", "No", "Rarely or never", "No", "Yes"]:
         await maria.press(label)
     assert "manifestation determination review" in maria.last_text
@@ -281,8 +276,7 @@ async def test_red_flag_answers_mention_mdr_and_prior_written_notice(env: BotEnv
 
 async def test_help_privacy_and_restart_work_mid_screening(env: BotEnv) -> None:
     maria = env.client()
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     await maria.press("An IEP")
     await maria.send("/help")
     assert "/restart" in maria.last_text
@@ -296,16 +290,14 @@ async def test_help_privacy_and_restart_work_mid_screening(env: BotEnv) -> None:
 
 async def test_forget_deletes_the_saved_place(env: BotEnv) -> None:
     maria = env.client()
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     await maria.send("/forget")
     assert env.rows("sessions") == [] and env.rows("chat_prefs") == []
 
 
 async def test_a_repeated_delivery_counts_once(env: BotEnv) -> None:
     maria = env.client()
-    await maria.send("/start")
-    await maria.press("Start the screening")
+    await start_screening(maria)
     for label in TO_IEP_EVALUATION[:-1]:
         await maria.press(label)
     last = await maria.press(TO_IEP_EVALUATION[-1])
