@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.content import DEFAULT_CONTENT_DIR
+from flows.schedule import QuietHours, ScheduleError, parse_weekday
 
 _TOKEN = re.compile(r"^\d{3,12}:[A-Za-z0-9_-]{30,64}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -44,6 +45,10 @@ class Settings:
     timezone: str = "America/Chicago"
     broadcast_rate: float = 25.0
     stats_min_cell: int = 5
+    # Broadcasts wait out quiet hours (local wall time, may wrap midnight; start == end: off).
+    quiet_hours: QuietHours = field(default_factory=lambda: QuietHours.parse("20:00-08:00"))
+    drip_weekday: int | None = None  # 0 = Monday; None: no weekly tip
+    drip_hour: int = 10  # local hour of the weekly tip
 
     @property
     def bot_api_base(self) -> str:
@@ -136,6 +141,20 @@ def load_settings(
         raise SettingsError(f"BROADCAST_RATE must be a number, got {rate_raw!r}") from None
     if not 0 < rate <= 1000:
         raise SettingsError(f"BROADCAST_RATE must be between 0 and 1000, got {rate_raw}")
+    quiet_raw = get("QUIET_HOURS") or "20:00-08:00"
+    try:
+        quiet = QuietHours.parse(quiet_raw)
+    except ScheduleError:
+        raise SettingsError(
+            f"QUIET_HOURS must look like 20:00-08:00 (or off), got {quiet_raw!r}"
+        ) from None
+    drip_raw = get("DRIP_WEEKDAY") or ""
+    try:
+        drip_weekday = parse_weekday(drip_raw)
+    except ScheduleError:
+        raise SettingsError(
+            f"DRIP_WEEKDAY must be a weekday like tue (empty: no weekly tip), got {drip_raw!r}"
+        ) from None
     content_dir = Path(get("CONTENT_DIR") or DEFAULT_CONTENT_DIR)
     if not content_dir.is_dir():
         raise SettingsError(f"CONTENT_DIR is not a folder: {content_dir}")
@@ -158,4 +177,7 @@ def load_settings(
         timezone=tz,
         broadcast_rate=rate,
         stats_min_cell=_int("STATS_MIN_CELL", get("STATS_MIN_CELL") or "5", 1, 1000),
+        quiet_hours=quiet,
+        drip_weekday=drip_weekday,
+        drip_hour=_int("DRIP_HOUR", get("DRIP_HOUR") or "10", 0, 23),
     )
