@@ -106,6 +106,7 @@ async def main() -> None:
             content,
             svc.codec,
             settings=EngineSettings(rate=args.rate, workers=args.workers),
+            activity=app.activity,  # the parents' application: the engine steps aside for it
         )
         probe = ParentProbe(app, parent_api)
         await probe.start()

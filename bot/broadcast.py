@@ -27,6 +27,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
+from bot.activity import ParentActivity
 from bot.callbacks import Action, CallbackCodec
 from bot.content import REFERENCE_LANGUAGE, Content, html_problem, visible_text
 from bot.storage import Clock, Storage
@@ -418,6 +419,7 @@ class EngineSettings:
     idle_poll: float = 2.0  # how often to look for new work when idle (the CLI queues too)
     status_every: float = 3.0  # edit the staff status message at most this often
     batch: int = 200  # deliveries read from the database at a time
+    yield_to_parents: float = 0.05  # longest a send waits for parent replies in progress
 
 
 class DeliveryEngine:
@@ -433,6 +435,7 @@ class DeliveryEngine:
         settings: EngineSettings | None = None,
         clock: Clock | None = None,
         sleep: Sleep = asyncio.sleep,
+        activity: ParentActivity | None = None,
     ) -> None:
         self.broadcasts = broadcasts
         self.bot = bot
@@ -442,6 +445,7 @@ class DeliveryEngine:
         self.clock = clock or broadcasts.storage.clock
         self.sleep = sleep
         self.pacer = Pacer(self.settings.rate, self.clock, sleep)
+        self.activity = activity or ParentActivity()
         self._task: asyncio.Task[None] | None = None
         self._status_shown: dict[int, float] = {}
         self._status_lang: str = REFERENCE_LANGUAGE
@@ -519,6 +523,8 @@ class DeliveryEngine:
             key = queue.get_nowait()
             if self._stopped(row.id):
                 return  # paused or cancelled: what is left stays pending
+            # Parents first: a reply being worked on goes before the next tip.
+            await self.activity.wait_idle(self.settings.yield_to_parents)
             await self.pacer.wait()
             claimed = self.broadcasts.claim(row.id, key)
             if claimed is None:

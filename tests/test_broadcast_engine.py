@@ -353,3 +353,32 @@ def _storage_at(path: Path) -> Any:
     from bot.storage import Storage
 
     return Storage(path)
+
+
+async def test_parents_first_sends_wait_while_a_reply_is_in_progress(env: BotEnv) -> None:
+    subscribe(env, 3)
+    queue(env)
+    engine = engine_for(env)
+    engine.settings.yield_to_parents = 60.0
+    engine.activity = env.app.activity
+    env.app.activity.begin()  # a parent's update is being handled
+    sending = asyncio.create_task(engine.work())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert sent_to(env.api) == Counter()
+    env.app.activity.end()
+    await sending
+    assert sum(sent_to(env.api).values()) == 3
+
+
+async def test_the_application_reports_updates_in_progress(env: BotEnv) -> None:
+    seen: list[int] = []
+    original = env.app.bot_data["services"].conversation.start
+
+    def spy(chat, payload):  # type: ignore[no-untyped-def]
+        seen.append(env.app.activity.busy)
+        return original(chat, payload)
+
+    env.app.bot_data["services"].conversation.start = spy
+    await env.client().send("/start")
+    assert seen == [1] and env.app.activity.busy == 0

@@ -1,0 +1,47 @@
+"""Parents first: the bot counts updates in progress so the broadcast engine can step aside."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from telegram.ext import Application
+
+
+class ParentActivity:
+    """How many updates are being handled right now; the engine waits while any are."""
+
+    def __init__(self) -> None:
+        self.busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def begin(self) -> None:
+        self.busy += 1
+        self._idle.clear()
+
+    def end(self) -> None:
+        self.busy -= 1
+        if self.busy == 0:
+            self._idle.set()
+
+    async def wait_idle(self, at_most: float) -> None:
+        """Wait until no update is in progress, but never longer than `at_most` seconds,
+        so a steady stream of parents slows a broadcast without stopping it."""
+        if self.busy:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), at_most)
+
+
+class BotApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's Application, telling ParentActivity when it works on an update."""
+
+    activity: ParentActivity
+
+    async def process_update(self, update: object) -> None:
+        self.activity.begin()
+        try:
+            await super().process_update(update)
+        finally:
+            self.activity.end()
