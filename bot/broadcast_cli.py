@@ -10,16 +10,23 @@ import argparse
 import zoneinfo
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.broadcast import BroadcastError, Broadcasts, parse_audience, render_text, status_text
 from bot.cli import Fail, _content, _settings, _storage
 from bot.terminal import plain
 from flows.schedule import local_time, next_allowed_time
 
+if TYPE_CHECKING:
+    from bot.broadcast import Broadcasts
+
+# bot.broadcast pulls in python-telegram-bot: imported inside the commands that need it, so
+# every other command (stats above all) starts fast.
+
 
 def cmd_broadcast(args: argparse.Namespace) -> int:
     """Queue a broadcast to subscribed parents, or show and steer broadcasts."""
+    from bot.broadcast import Broadcasts
+
     settings = _settings()
     content = _content(settings)
     storage = _storage(settings)
@@ -37,6 +44,8 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
 def _queue(
     args: argparse.Namespace, settings: Any, content: Any, storage: Any, broadcasts: Broadcasts
 ) -> int:
+    from bot.broadcast import BroadcastError, parse_audience, render_text
+
     if not args.text_file:
         raise Fail("Give the message with --text-file FILE (Telegram HTML: <b>, <i>, <a>).")
     path = Path(args.text_file)
@@ -81,6 +90,8 @@ def _queue(
 
 def _check(broadcasts: Broadcasts, texts: dict[str, str]) -> None:
     """Run the same validation as queueing, without queueing."""
+    from bot.broadcast import BroadcastError
+
     try:
         with broadcasts.db.atomic():
             broadcasts.queue(audience="all", texts=texts, created_by=None, origin="cli")
@@ -96,6 +107,8 @@ class _DryRun(Exception):
 
 
 def _status(broadcasts: Broadcasts, t: Callable[..., str], limit: int) -> int:
+    from bot.broadcast import status_text
+
     rows = broadcasts.recent(limit)
     if not rows:
         print("No broadcasts yet.")

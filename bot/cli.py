@@ -204,9 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _feature_commands() -> list[Callable[..., None]]:
     """Commands that live beside their feature (stats, broadcast), registered here."""
-    from bot import broadcast_cli
+    from bot import broadcast_cli, stats_cli
 
-    return [broadcast_cli.register]
+    return [broadcast_cli.register, stats_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
