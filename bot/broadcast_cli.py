@@ -30,7 +30,7 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
     settings = _settings()
     content = _content(settings)
     storage = _storage(settings)
-    broadcasts = Broadcasts(storage)
+    broadcasts = Broadcasts(storage, content)
     try:
         if args.action == "status":
             return _status(broadcasts, content.pack(None).t, args.limit)

@@ -38,7 +38,6 @@ from flows.schedule import ScheduleError, local_time, next_drip_time, parse_when
 log = logging.getLogger(__name__)
 
 CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption
-STOP_LINE_ALLOWANCE = 60  # what Broadcasts.queue (bot/broadcast.py) adds for the stop line
 TIPS_PAGE_BUDGET = MESSAGE_LIMIT - 300  # room for the page header and the weekly-tip line
 
 
@@ -559,9 +558,7 @@ class StaffCompose:
             len(visible_text(self.broadcasts_text({"*": incoming.html}, code)))
             for code in self.content.languages
         )
-        # Broadcasts.queue counts the stop line as a flat allowance; a text that passes here
-        # must not fail there at Confirm, after the preview said it was fine.
-        longest = max(longest, len(visible_text(incoming.html).strip()) + STOP_LINE_ALLOWANCE)
+        # Broadcasts.queue measures the same rendering, so what passes here passes at Confirm.
         if longest > limit:
             return pack.t(
                 "staff.compose.too_long", length=longest, limit=limit, over=longest - limit

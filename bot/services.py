@@ -38,7 +38,7 @@ class Services:
             conversation=Conversation(content, storage, settings, screening),
             codec=CallbackCodec(settings.pseudonym_key),
             pseudonymize=Pseudonymizer(settings.pseudonym_key),
-            broadcasts=Broadcasts(storage),
+            broadcasts=Broadcasts(storage, content),
         )
 
     def chat(self, chat_id: int, language_code: str | None) -> Chat:

@@ -345,7 +345,9 @@ def test_cli_dry_run_queue_status_and_bad_input(
     assert "empty" in capsys.readouterr().err
     assert main(["broadcast", "cancel", "1"]) == 0
     assert main(["broadcast", "cancel", "1"]) == 2
-    [queued] = Broadcasts(_storage_at(tmp_path / "bot.sqlite3")).recent()
+    from bot.content import load_content
+
+    [queued] = Broadcasts(_storage_at(tmp_path / "bot.sqlite3"), load_content()).recent()
     assert (queued.status, queued.origin, queued.created_by) == ("cancelled", "cli", None)
 
 
@@ -382,3 +384,20 @@ async def test_the_application_reports_updates_in_progress(env: BotEnv) -> None:
     env.app.bot_data["services"].conversation.start = spy
     await env.client().send("/start")
     assert seen == [1] and env.app.activity.busy == 0
+
+
+async def test_the_pacer_catches_up_a_little_but_never_bursts() -> None:
+    from bot.broadcast import Pacer
+
+    clock = FakeClock()
+    sleep = FakeSleep(clock)
+    pacer = Pacer(25, clock, sleep)
+    sends: list[float] = []
+    for i in range(200):
+        await pacer.wait()
+        sends.append(clock())
+        if i == 100:
+            clock.advance(seconds=0.5)  # the process was busy for half a second
+    for start in sends:
+        in_one_second = [t for t in sends if start <= t < start + 1.0]
+        assert len(in_one_second) <= 25 * 1.1 + 1
