@@ -31,8 +31,8 @@ from flows.broadcast import (
     PREVIEWING,
     Compose,
     Draft,
-    NotAllowed,
 )
+from flows.machine import NotAllowed
 from flows.schedule import ScheduleError, local_time, next_drip_time, parse_when, release_time
 
 log = logging.getLogger(__name__)

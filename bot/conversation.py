@@ -19,8 +19,9 @@ from bot.subscriptions import INTEREST as INTEREST_KIND
 from bot.subscriptions import OFFER as OFFER_KIND
 from bot.subscriptions import Subscriptions
 from bot.views import Button, Reply, Screen
+from flows.machine import NotAllowed
 from flows.outcomes import Decision
-from flows.screening import InvalidAnswer, NotAllowed, Screening, ScreeningSession
+from flows.screening import InvalidAnswer, Screening, ScreeningSession
 from flows.spec import OUTCOME_STATE
 
 log = logging.getLogger(__name__)

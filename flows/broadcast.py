@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from transitions import EventData, Machine, MachineError
+from transitions import EventData, Machine
+
+from flows.machine import fire
 
 AWAITING_CONTENT = "awaiting_content"
 AWAITING_AUDIENCE = "awaiting_audience"
@@ -32,10 +34,6 @@ CANCELLED = "cancelled"
 OPEN_STATES = (AWAITING_CONTENT, AWAITING_AUDIENCE, AWAITING_TIME, PREVIEWING)
 STATES = (*OPEN_STATES, CONFIRMED, CANCELLED)
 EVERYONE = "all"
-
-
-class NotAllowed(Exception):
-    """A step the draft's current state does not accept (a stale button, a double press)."""
 
 
 @dataclass
@@ -144,12 +142,7 @@ class Compose:
         # is copied back only when the step happened, so a refused step changes nothing.
         carrier = self._carrier
         carrier.draft, carrier.state = replace(draft), draft.state
-        try:
-            fired = carrier.trigger(trigger, **kwargs)  # type: ignore[attr-defined]
-        except MachineError as exc:
-            raise NotAllowed(str(exc)) from exc
-        if not fired:
-            raise NotAllowed(f"{trigger} is not possible from {draft.state!r}")
+        fire(carrier, trigger, **kwargs)
         for name in _FIELDS:
             setattr(draft, name, getattr(carrier.draft, name))
         draft.state = carrier.state

@@ -15,18 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from transitions import EventData, Machine, MachineError
+from transitions import EventData, Machine
 
+from flows.machine import NotAllowed, fire
 from flows.outcomes import Decision, decide
 from flows.spec import OUTCOME_STATE, ScreeningSpec
 
 
 class InvalidAnswer(ValueError):
     """An option that the current question does not offer."""
-
-
-class NotAllowed(Exception):
-    """A trigger the session's current state does not accept (a stale or forged button)."""
 
 
 @dataclass
@@ -151,12 +148,7 @@ class Screening:
             dict(session.answers),
             list(session.history),
         )
-        try:
-            fired = runner.trigger(trigger, **kwargs)  # type: ignore[attr-defined]
-        except MachineError as exc:
-            raise NotAllowed(str(exc)) from exc
-        if not fired:
-            raise NotAllowed(f"{trigger} is not possible from {session.state!r}")
+        fire(runner, trigger, **kwargs)
         # Copied back only on success, so a refused event leaves the session untouched.
         session.state, session.answers, session.history = (
             runner.state,

@@ -31,8 +31,8 @@ from flows.broadcast import (
     PREVIEWING,
     Compose,
     Draft,
-    NotAllowed,
 )
+from flows.machine import NotAllowed
 from tests.botenv import BotEnv
 from tests.clock import FakeClock
 from tests.conftest import STAFF_ID

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.content import Content
-from flows.screening import InvalidAnswer, NotAllowed, Screening
+from flows.machine import NotAllowed
+from flows.screening import InvalidAnswer, Screening
 from flows.spec import OUTCOME_STATE
 from tests.screening_paths import all_paths
 
