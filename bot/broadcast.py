@@ -532,11 +532,13 @@ class DeliveryEngine:
     async def _worker(self, row: BroadcastRow, queue: asyncio.Queue[str]) -> None:
         while not queue.empty():
             key = queue.get_nowait()
-            if self._stopped(row.id):
-                return  # paused or cancelled: what is left stays pending
             # Parents first: a reply being worked on goes before the next tip.
             await self.activity.wait_idle(self.settings.yield_to_parents)
             await self.pacer.wait()
+            # Checked after the waits, right before the claim: a Pause pressed meanwhile
+            # stops this very send.
+            if self._stopped(row.id):
+                return  # paused or cancelled: what is left stays pending
             claimed = self.broadcasts.claim(row.id, key)
             if claimed is None:
                 continue  # unsubscribed since the broadcast started
