@@ -140,6 +140,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         svc.codec,
         settings=EngineSettings(rate=svc.settings.broadcast_rate),
         activity=app.activity,
+        language_of=lambda chat_id: svc.conversation.language_of(svc.chat(chat_id, None)),
     )
     app.bot_data[ENGINE] = engine
     engine.start()

@@ -447,6 +447,7 @@ class DeliveryEngine:
         clock: Clock | None = None,
         sleep: Sleep = asyncio.sleep,
         activity: ParentActivity | None = None,
+        language_of: Callable[[int], str] | None = None,
     ) -> None:
         self.broadcasts = broadcasts
         self.bot = bot
@@ -459,7 +460,8 @@ class DeliveryEngine:
         self.activity = activity or ParentActivity()
         self._task: asyncio.Task[None] | None = None
         self._status_shown: dict[int, float] = {}
-        self._status_lang: str = REFERENCE_LANGUAGE
+        # The language a staff chat chose (for its status message); English if unknown.
+        self.language_of = language_of or (lambda _chat_id: REFERENCE_LANGUAGE)
 
     # --- running ---------------------------------------------------------------------------
 
@@ -605,7 +607,7 @@ class DeliveryEngine:
         row = self.broadcasts.get(broadcast_id)
         if row is None or row.status_chat_id is None or row.status_message_id is None:
             return
-        text, markup = self.status_view(row)
+        text, markup = self.status_view(row, self.language_of(row.status_chat_id))
         try:
             await self.bot.edit_message_text(
                 chat_id=row.status_chat_id,
@@ -627,7 +629,7 @@ class DeliveryEngine:
         if row.started_at is None and row.status in ACTIVE:
             # Not started: the audience is only copied at the start; show who it reaches now.
             row = replace(row, total=self.broadcasts.count_recipients(row.audience))
-        pack = self.content.pack(lang or self._status_lang)
+        pack = self.content.pack(lang)
         text = status_text(row, pack.t, self.eta_seconds(row))
         buttons = []
         if row.status in ("sending", "queued", "scheduled"):

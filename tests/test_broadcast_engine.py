@@ -401,3 +401,17 @@ async def test_the_pacer_catches_up_a_little_but_never_bursts() -> None:
     for start in sends:
         in_one_second = [t for t in sends if start <= t < start + 1.0]
         assert len(in_one_second) <= 25 * 1.1 + 1
+
+
+async def test_the_status_message_speaks_the_staff_member_s_language(env: BotEnv) -> None:
+    subscribe(env, 2)
+    svc = env.app.bot_data["services"]
+    svc.storage.set_language(svc.pseudonymize(777), "es")
+    broadcast_id = queue(env)
+    status = await env.app.bot.send_message(777, "📣 …")
+    svc.broadcasts.attach_status_message(broadcast_id, 777, status.message_id)
+    engine = engine_for(env)
+    engine.language_of = lambda chat_id: svc.conversation.language_of(svc.chat(chat_id, None))
+    await engine.work()
+    shown = env.api.message(777, status.message_id)
+    assert shown is not None and "Envío #" in shown.text and "terminado" in shown.text
