@@ -22,9 +22,19 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+import httpx
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.warnings import PTBUserWarning
 
 from bot.activity import ParentActivity
@@ -42,6 +52,9 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 ACTIVE = ("queued", "scheduled", "sending", "paused")
 CONTROL = "X"  # callback kind of the Pause / Resume / Cancel buttons
+# Telegram refuses the bot itself (a revoked token: 401, which do_api_request reports as
+# EndPointNotFound): every send would fail alike, so stop and mark nobody failed.
+BOT_REFUSED = (InvalidToken, EndPointNotFound)
 
 
 class BroadcastError(ValueError):
@@ -191,6 +204,13 @@ class Broadcasts:
             f"SELECT {_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?", [limit]
         ).fetchall()
         return [_row(r) for r in rows]
+
+    def as_shown(self, row: BroadcastRow) -> BroadcastRow:
+        """The row as staff should read it: before the start, the audience's size now
+        (the recipients are only copied into the queue when sending starts)."""
+        if row.started_at is None and row.status in ACTIVE:
+            return replace(row, total=self.count_recipients(row.audience))
+        return row
 
     def pause(self, broadcast_id: int) -> bool:
         return self._set_status(broadcast_id, "paused", ("queued", "scheduled", "sending"))
@@ -486,6 +506,12 @@ class DeliveryEngine:
                 worked = await self.work()
             except asyncio.CancelledError:
                 raise
+            except BOT_REFUSED:
+                # Nothing was sent and nothing marked failed; the bot itself is down too.
+                # Look again now and then rather than log a traceback every 2 s.
+                log.error("Telegram refuses the bot token; broadcasts wait until it works")
+                await self.sleep(self.settings.idle_poll * 30)
+                continue
             except Exception:
                 # The engine must outlive any one bad broadcast; the error is logged once.
                 log.exception("broadcast engine error; retrying shortly")
@@ -522,10 +548,16 @@ class DeliveryEngine:
                 for _ in range(min(self.settings.workers, len(keys)))
             ]
             try:
-                await asyncio.gather(*workers)
+                # One worker's error lets the others finish the send they are in: one
+                # cancelled mid-send would stay `attempted` and hold the broadcast open
+                # until a restart.
+                results = await asyncio.gather(*workers, return_exceptions=True)
             finally:
                 for task in workers:
                     task.cancel()
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
             await self._show_status(broadcast_id)
         if self.broadcasts.finish_if_complete(broadcast_id):
             log.info("broadcast %d: done", broadcast_id)
@@ -545,11 +577,17 @@ class DeliveryEngine:
             if claimed is None:
                 continue  # unsubscribed since the broadcast started
             chat_id, lang = claimed
-            status, error = await self._send(row, chat_id, lang)
+            try:
+                status, error = await self._send(row, chat_id, lang)
+            except BOT_REFUSED:
+                self.broadcasts.release(row.id, key)  # refused, so certainly not sent
+                raise
             if status == "pending":
                 self.broadcasts.release(row.id, key)
             else:
                 self.broadcasts.record(row.id, key, status, error)
+            # Every status_every seconds, not only between batches (200 take 8 s at 25/s).
+            await self._show_status(row.id)
 
     def _stopped(self, broadcast_id: int) -> bool:
         row = self.broadcasts.db.execute(
@@ -584,11 +622,23 @@ class DeliveryEngine:
                 return "blocked", None
             except BadRequest as exc:
                 return "failed", exc.message
-            except NetworkError as exc:  # timeouts and 5xx included
+            except TimedOut as exc:
+                if isinstance(exc.__cause__, httpx.ReadTimeout):
+                    # The request reached Telegram and no answer came back: it may have been
+                    # delivered. Sending again could make it twice, so, as after a crash
+                    # mid-send, the result is unknown and never retried.
+                    return "unknown", "no answer from Telegram (it may have arrived)"
+                if attempt == self.settings.retries:  # connect or pool: it never left us
+                    return "failed", f"network: {exc.message}"
+                await self.sleep(delay)
+                delay *= 2
+            except NetworkError as exc:  # 5xx and connection errors
                 if attempt == self.settings.retries:
                     return "failed", f"network: {exc.message}"
                 await self.sleep(delay)
                 delay *= 2
+            except BOT_REFUSED:
+                raise
             except TelegramError as exc:
                 return "failed", exc.message
         return "pending", None
@@ -626,9 +676,7 @@ class DeliveryEngine:
         self, row: BroadcastRow, lang: str | None = None
     ) -> tuple[str, InlineKeyboardMarkup | None]:
         """The progress text and its Pause / Resume / Cancel buttons."""
-        if row.started_at is None and row.status in ACTIVE:
-            # Not started: the audience is only copied at the start; show who it reaches now.
-            row = replace(row, total=self.broadcasts.count_recipients(row.audience))
+        row = self.broadcasts.as_shown(row)
         pack = self.content.pack(lang)
         text = status_text(row, pack.t, self.eta_seconds(row))
         buttons = []

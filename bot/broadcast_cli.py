@@ -63,12 +63,12 @@ def _queue(
     now = local_time(storage.clock(), tz)
     release = now if args.now else next_allowed_time(now, settings.quiet_hours)
     if args.dry_run:
+        _check(broadcasts, texts)  # bad input: one line and exit 2, before any preview
         for lang in content.languages:
             print(f"--- preview ({content.languages[lang].name}) ---")
             print(plain(render_text(texts, lang, content)))
         print("---")
         print(f"Audience {audience}: {count} parents right now. Nothing was queued (dry run).")
-        _check(broadcasts, texts)
         return 0
     try:
         broadcast_id = broadcasts.queue(
@@ -114,7 +114,7 @@ def _status(broadcasts: Broadcasts, t: Callable[..., str], limit: int) -> int:
         print("No broadcasts yet.")
         return 0
     for row in rows:
-        print(plain(status_text(row, t, None)))
+        print(plain(status_text(broadcasts.as_shown(row), t, None)))
         print(f"   audience {row.audience}, origin {row.origin}, texts {', '.join(row.texts)}")
         print()
     return 0

@@ -449,6 +449,8 @@ class Conversation:
         if code not in self.content.languages:
             return self.stale(chat)
         self.storage.set_language(chat.key, code)
+        # Tips follow the language the parent chose last (and lang:xx audiences with them).
+        self.storage.set_subscriber_language(chat.key, code)
         session, reply = self._load(chat)
         pack = self.content.pack(code)
         reply.toast = pack.t("language_set")

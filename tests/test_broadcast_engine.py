@@ -7,7 +7,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from telegram.error import EndPointNotFound, TimedOut
 
 from bot.broadcast import BroadcastError, Broadcasts, DeliveryEngine, EngineSettings
 from bot.cli import main
@@ -343,6 +345,10 @@ def test_cli_dry_run_queue_status_and_bad_input(
     tip.write_text("")
     assert main(["broadcast", "--text-file", str(tip)]) == 2
     assert "empty" in capsys.readouterr().err
+    tip.write_text("<b>never closed")
+    assert main(["broadcast", "--text-file", str(tip), "--dry-run"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "never closed" in err  # one line, no preview
     assert main(["broadcast", "cancel", "1"]) == 0
     assert main(["broadcast", "cancel", "1"]) == 2
     from bot.content import load_content
@@ -415,3 +421,96 @@ async def test_the_status_message_speaks_the_staff_member_s_language(env: BotEnv
     await engine.work()
     shown = env.api.message(777, status.message_id)
     assert shown is not None and "Envío #" in shown.text and "terminado" in shown.text
+
+
+class ClockedBot:
+    """The bot, noting the (fake) time of every sendMessage the engine makes."""
+
+    def __init__(self, bot: Any, clock: FakeClock) -> None:
+        self.bot, self.clock = bot, clock
+        self.times: list[float] = []
+
+    async def do_api_request(self, *args: Any, **kwargs: Any) -> Any:
+        self.times.append(self.clock())
+        return await self.bot.do_api_request(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.bot, name)
+
+
+async def test_no_second_holds_more_than_the_rate(env: BotEnv) -> None:
+    subscribe(env, 120)
+    queue(env)
+    engine = engine_for(env, rate=25, workers=1)  # one worker: fake time is exact
+    bot = engine.bot = ClockedBot(env.app.bot, env.clock)
+    await engine.work()
+    times = bot.times
+    assert len(times) == 120
+    # Any 26 sends in a row span a full second: no second ever holds more than 25.
+    assert min(b - a for a, b in zip(times, times[25:], strict=False)) >= 1 - 1e-6
+    assert times[-1] - times[0] <= 119 / 25 + 0.1  # and it keeps going at that pace
+
+
+class DeliversThenTimesOut(FakeBotAPI):
+    """Telegram delivers the message, but its answer never comes back (a read timeout)."""
+
+    def __init__(self, chat_id: int) -> None:
+        super().__init__()
+        self.victim = chat_id
+
+    async def do_request(self, url: str, method: str, request_data: Any = None, **kw: Any) -> Any:
+        answer = await super().do_request(url, method, request_data, **kw)
+        params = request_data.parameters if request_data else {}
+        if url.endswith("/sendMessage") and int(params.get("chat_id", 0)) == self.victim:
+            raise TimedOut() from httpx.ReadTimeout("read timed out")
+        return answer
+
+
+async def test_a_send_whose_answer_is_lost_is_unknown_and_never_repeated(env: BotEnv) -> None:
+    ids = subscribe(env, 3)
+    env.api = DeliversThenTimesOut(ids[1])
+    await env.restart()
+    broadcast_id = queue(env)
+    await engine_for(env).work()
+    assert len(env.api.chats[ids[1]]) == 1  # she has it once, not four times
+    done = row(env, broadcast_id)
+    assert (done.status, done.sent, done.unknown) == ("done", 2, 1)
+
+
+async def test_a_revoked_token_stops_the_broadcast_without_failing_anyone(env: BotEnv) -> None:
+    subscribe(env, 20)
+    broadcast_id = queue(env)
+    env.api.fail("sendMessage", 401, description="Unauthorized", times=1000)
+    with pytest.raises(EndPointNotFound):  # what PTB makes of a 401 on do_api_request
+        await engine_for(env).work()
+    statuses = Counter(d["status"] for d in env.rows("deliveries"))
+    assert statuses == {"pending": 20}  # nothing failed, nothing left half-attempted
+    assert row(env, broadcast_id).status == "sending"  # it goes on when the token works
+    env.api = FakeBotAPI()  # a new token, a restart
+    await env.restart()
+    await engine_for(env).work()
+    assert row(env, broadcast_id).sent == 20
+
+
+async def test_the_status_message_moves_every_few_seconds(env: BotEnv) -> None:
+    subscribe(env, 500)
+    broadcasts: Broadcasts = env.app.bot_data["services"].broadcasts
+    broadcast_id = queue(env)
+    status = await env.app.bot.send_message(777, "📣 waiting")
+    broadcasts.attach_status_message(broadcast_id, 777, status.message_id)
+    svc = env.app.bot_data["services"]
+    engine = DeliveryEngine(
+        svc.broadcasts,
+        env.app.bot,
+        svc.content,
+        svc.codec,
+        settings=EngineSettings(rate=25, workers=1),  # the default batch of 200
+        clock=env.clock,
+        sleep=FakeSleep(env.clock),
+    )
+    start = env.clock()
+    await engine.work()
+    seconds = env.clock() - start  # 20 s at 25/s
+    edits = [c for c in env.api.calls_to("editMessageText") if int(c.params["chat_id"]) == 777]
+    # Every 3 s (not every batch of 200, 8 s at this rate), plus the first and the report.
+    assert seconds / 3 - 1 <= len(edits) <= seconds / 3 + 3

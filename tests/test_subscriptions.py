@@ -83,3 +83,15 @@ async def test_spanish_parents_subscribe_in_spanish(env: BotEnv) -> None:
     await rosa.press("Esperando una evaluación")
     [row] = env.rows("subscribers")
     assert row["lang"] == "es" and row["interest"] == "waiting_evaluation"
+
+
+async def test_tips_follow_the_language_the_parent_switches_to(env: BotEnv) -> None:
+    maria = env.client()
+    await maria.send("/subscribe")
+    await maria.press("Yes, send me tips")
+    await maria.send("/language")
+    await maria.press("Español")
+    [row] = env.rows("subscribers")
+    assert row["lang"] == "es"
+    broadcasts = env.app.bot_data["services"].broadcasts
+    assert broadcasts.count_recipients("lang:es") == 1
