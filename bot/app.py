@@ -93,9 +93,10 @@ def build_application(
         # Staff buttons before the parents' generic button handler, which would call them stale.
         CallbackQueryHandler(broadcast_control.control_button, pattern=rf"^1\|{CONTROL}\|"),
         # /stats (staff only; anyone else gets the unknown-command reply) and its period
-        # buttons, kind "S": before the generic button handler, which would call them stale.
+        # buttons, kind "S" in any version (old or forged ones too, so non-staff always get
+        # the unknown-command reply): before the generic button handler.
         CommandHandler("stats", stats.stats_command),
-        CallbackQueryHandler(stats.period_button, pattern=r"^1\|S\|"),
+        CallbackQueryHandler(stats.period_button, pattern=stats.BUTTON_PATTERN),
         # /broadcast, /tips, /cancel and their buttons (kinds "C", "Y"): for anyone not in
         # STAFF_IDS each answers exactly like an unknown command (checked in the handler).
         CommandHandler("broadcast", broadcast_compose.broadcast),

@@ -1,10 +1,24 @@
 """Aggregate screening statistics for staff: counted in SQL, small cells suppressed.
 
 Every figure is a GROUP BY over the anonymous tables (outcomes, sessions, booking_presses,
-subscription_events, broadcasts); Python only reshapes the few grouped rows. Privacy: any
-count below `min_cell` is shown as f"<{min_cell}", rates built on such a count are hidden
-too, and small sources or languages are folded into "other" so no breakdown points at one
-parent.
+subscription_events, broadcasts); Python only reshapes the few hundred grouped rows.
+`compute_stats` returns raw counts (`Stats`); `Stats.to_json()` is the only view that may
+leave this module, and every output (Telegram, table, JSON, CSV, export, chart) is built
+from it.
+
+Privacy, with k = STATS_MIN_CELL:
+- any count below k shows as "<k", and a rate whose numerator or denominator is hidden is
+  not shown (None: a "<5" there would read as "under 5 %");
+- breakdowns by something a parent can be recognised by (language, deep-link source,
+  outcome, the question where they stopped) never show a group smaller than k: small
+  groups are folded into "other", and "other" keeps growing until it holds at least k, so
+  it cannot be worked out by subtracting the shown rows from a shown total;
+- inside a breakdown, a column whose hidden cells could be recovered from its total
+  (they add up to between 1 and k - 1) folds rows into "other" as well;
+- the timeline merges neighbouring days or weeks until every bucket holds at least k.
+Top-line totals that carry nothing but the period (started, finished, abandoned, in
+progress, Book presses from the menu, subscribers) are suppressed below k but may be
+differenced from one another: they say nothing about who anyone is or what they answered.
 
 Periods are inclusive day ranges compared with the `day` columns, which hold the UTC day a
 screening started (the time of day is never stored).
@@ -13,47 +27,28 @@ screening started (the time of day is never stored).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import sqlite3
+import zoneinfo
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
 OTHER = "other"
 Cell = int | str  # a count, or the suppression marker
+Row = tuple[int, ...]
+
+
+# --- suppression ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Breakdown:
-    """Started and completed screenings for one language or source (raw counts)."""
+class Suppressor:
+    """The rules above, for one threshold."""
 
-    started: int
-    completed: int
-
-
-@dataclass
-class Stats:
-    """Raw aggregates for one period; `to_json()` is the only suppressed, shareable view."""
-
-    since: dt.date | None
-    until: dt.date | None
     min_cell: int
-    sessions_completed: int
-    sessions_abandoned: int
-    sessions_in_progress: int
-    outcomes: dict[str, int]
-    booked_by_outcome: dict[str, int]
-    booking_from_menu: int
-    by_language: dict[str, Breakdown]
-    by_source: dict[str, Breakdown]
-    dropoff: dict[str, int]
-    subscribers_now: int
-    subscribers_joined: int
-    subscribers_left: int
-    broadcasts_sent: int
-
-    @property
-    def sessions_started(self) -> int:
-        return self.sessions_completed + self.sessions_abandoned + self.sessions_in_progress
 
     @property
     def marker(self) -> str:
@@ -63,67 +58,242 @@ class Stats:
         """The count, or the marker when it is small enough to point at someone."""
         return count if count >= self.min_cell else self.marker
 
-    def rate(self, numerator: int, denominator: int) -> float | str:
+    def rate(self, numerator: int, denominator: int) -> float | None:
+        """numerator / denominator; None (not shown) when either count is hidden."""
         if numerator < self.min_cell or denominator < self.min_cell:
-            return self.marker
+            return None
         return round(numerator / denominator, 3)
 
-    def _folded(self, groups: dict[str, Breakdown]) -> dict[str, dict[str, Cell]]:
-        """Fold categories with fewer than min_cell screenings into "other", then suppress."""
-        kept = {k: v for k, v in groups.items() if v.started >= self.min_cell and k != OTHER}
-        small = [v for k, v in groups.items() if k not in kept]
-        ordered = sorted(kept.items(), key=lambda kv: (-kv[1].started, kv[0]))
-        if small:
-            ordered.append(
-                (
-                    OTHER,
-                    Breakdown(sum(v.started for v in small), sum(v.completed for v in small)),
-                )
-            )
-        return {
-            name: {"started": self.cell(b.started), "completed": self.cell(b.completed)}
-            for name, b in ordered
-        }
+    def fold(self, groups: Mapping[str, Row]) -> list[tuple[str, Row]]:
+        """Breakdown rows (first column: the group's size) safe to show, biggest first.
+
+        Each column's total is assumed to be shown elsewhere, so folding goes on until
+        no column has hidden cells that add up to between 1 and k - 1.
+        """
+        k = self.min_cell
+        width = len(next(iter(groups.values()), ()))
+        ordered = sorted(groups.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        kept = [(name, row) for name, row in ordered if row[0] >= k and name != OTHER]
+        other = _add(width, (row for name, row in ordered if (name, row) not in kept))
+        totals = _add(width, groups.values())
+        while kept:
+            victim = self._leaking_row(kept, other, totals)
+            if victim is None:
+                break
+            kept.remove(victim)
+            other = _add(width, (other, victim[1]))
+        return kept + ([(OTHER, other)] if any(other) else [])
+
+    def _leaking_row(
+        self, kept: list[tuple[str, Row]], other: Row, totals: Row
+    ) -> tuple[str, Row] | None:
+        """The next row to fold into "other", or None when nothing can be recovered."""
+        k = self.min_cell
+        for column, total in enumerate(totals):
+            hidden = [row for _, row in kept if row[column] < k]
+            hidden_sum = sum(row[column] for row in hidden)
+            if any(other) and other[column] < k:
+                hidden_sum += other[column]
+            if total >= k and 0 < hidden_sum < k:
+                # Folding the smallest row with a hidden cell merges that cell into "other";
+                # when only "other" is hidden, the smallest row of all has to join it.
+                suspects = [entry for entry in kept if entry[1][column] < k] or kept
+                return suspects[-1]
+        return None
+
+
+def _add(width: int, rows: Iterable[Row]) -> Row:
+    total = [0] * width
+    for row in rows:
+        for i, value in enumerate(row):
+            total[i] += value
+    return tuple(total)
+
+
+# --- raw aggregates ---------------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    """Raw aggregates for one period; `to_json()` is the only suppressed, shareable view."""
+
+    since: dt.date | None
+    until: dt.date | None
+    min_cell: int
+    sessions_completed: int = 0
+    sessions_abandoned: int = 0
+    sessions_in_progress: int = 0
+    # outcome id -> (finished screenings with it, of which Book was pressed)
+    outcomes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    booking_from_menu: int = 0
+    # language or source -> (started, finished)
+    by_language: dict[str, tuple[int, int]] = field(default_factory=dict)
+    by_source: dict[str, tuple[int, int]] = field(default_factory=dict)
+    dropoff: dict[str, int] = field(default_factory=dict)  # question id -> abandoned there
+    days: list[tuple[dt.date, int, int]] = field(default_factory=list)  # (day, started, done)
+    subscribers_now: int = 0
+    subscribers_joined: int = 0
+    subscribers_left: int = 0
+    broadcasts_sent: int = 0
+    broadcasts_cancelled: int = 0
+    broadcast_messages: int = 0
+
+    @property
+    def sessions_started(self) -> int:
+        return self.sessions_completed + self.sessions_abandoned + self.sessions_in_progress
+
+    @property
+    def booking_after_result(self) -> int:
+        return sum(booked for _, booked in self.outcomes.values())
 
     def to_json(self) -> dict[str, Any]:
-        booked_total = sum(self.booked_by_outcome.values()) + self.booking_from_menu
+        """Every figure, suppressed: safe to print, send, export or chart."""
+        s = Suppressor(self.min_cell)
+        outcome_rows = s.fold({k: (n,) for k, (n, _) in self.outcomes.items()})
+        booking_rows = s.fold(self.outcomes)
         return {
             "period": {
                 "since": self.since.isoformat() if self.since else None,
                 "until": self.until.isoformat() if self.until else None,
             },
             "min_cell": self.min_cell,
-            "sessions_started": self.cell(self.sessions_started),
-            "sessions_completed": self.cell(self.sessions_completed),
-            "sessions_abandoned": self.cell(self.sessions_abandoned),
-            "sessions_in_progress": self.cell(self.sessions_in_progress),
-            "completion_rate": self.rate(self.sessions_completed, self.sessions_started),
-            "outcomes": {k: self.cell(v) for k, v in _by_count(self.outcomes)},
+            "sessions_started": s.cell(self.sessions_started),
+            "sessions_completed": s.cell(self.sessions_completed),
+            "sessions_abandoned": s.cell(self.sessions_abandoned),
+            "sessions_in_progress": s.cell(self.sessions_in_progress),
+            "completion_rate": s.rate(self.sessions_completed, self.sessions_started),
+            "outcomes": {name: s.cell(n) for name, (n,) in outcome_rows},
             "booking_presses": {
-                "total": self.cell(booked_total),
+                "total": s.cell(self.booking_after_result + self.booking_from_menu),
+                "after_result": s.cell(self.booking_after_result),
+                "from_menu": s.cell(self.booking_from_menu),
                 "by_outcome": {
-                    k: {
-                        "count": self.cell(self.booked_by_outcome.get(k, 0)),
-                        "rate": self.rate(self.booked_by_outcome.get(k, 0), n),
+                    name: {
+                        "screenings": s.cell(n),
+                        "count": s.cell(booked),
+                        "rate": s.rate(booked, n),
                     }
-                    for k, n in _by_count(self.outcomes)
+                    for name, (n, booked) in booking_rows
                 },
-                "from_menu": self.cell(self.booking_from_menu),
             },
-            "by_language": self._folded(self.by_language),
-            "by_source": self._folded(self.by_source),
-            "dropoff": {k: self.cell(v) for k, v in _by_count(self.dropoff)},
+            "by_language": _breakdown(s, self.by_language),
+            "by_source": _breakdown(s, self.by_source),
+            "dropoff": {name: s.cell(n) for name, (n,) in s.fold(_single(self.dropoff))},
+            "timeline": timeline(s, self.days, self.since, self.until),
             "subscribers": {
-                "now": self.cell(self.subscribers_now),
-                "joined": self.cell(self.subscribers_joined),
-                "left": self.cell(self.subscribers_left),
+                "now": s.cell(self.subscribers_now),
+                "joined": s.cell(self.subscribers_joined),
+                "left": s.cell(self.subscribers_left),
             },
-            "broadcasts_sent": self.cell(self.broadcasts_sent),
+            "broadcasts_sent": s.cell(self.broadcasts_sent),
+            "broadcasts": {
+                "sent": s.cell(self.broadcasts_sent),
+                "cancelled": s.cell(self.broadcasts_cancelled),
+                "messages_delivered": s.cell(self.broadcast_messages),
+            },
         }
 
 
-def _by_count(counts: dict[str, int]) -> list[tuple[str, int]]:
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+def _single(counts: Mapping[str, int]) -> dict[str, Row]:
+    return {name: (n,) for name, n in counts.items()}
+
+
+def _breakdown(s: Suppressor, groups: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
+    return {
+        name or "(none)": {
+            "started": s.cell(started),
+            "completed": s.cell(completed),
+            "completion_rate": s.rate(completed, started),
+        }
+        for name, (started, completed) in s.fold(groups)
+    }
+
+
+# --- the timeline -----------------------------------------------------------------------------
+
+
+def bucket_unit(first: dt.date, last: dt.date) -> str:
+    """Days for a month or less, weeks up to half a year, months beyond."""
+    span = (last - first).days + 1
+    return "day" if span <= 31 else "week" if span <= 183 else "month"
+
+
+def _bucket(day: dt.date, unit: str, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day of the bucket holding `day`.
+
+    Weeks are counted back from the period's last day, so the newest week is a whole one
+    (only the oldest may be short); months are calendar months.
+    """
+    if unit == "week":
+        end = last - dt.timedelta(days=(last - day).days // 7 * 7)
+        return end - dt.timedelta(days=6), end
+    if unit == "month":
+        following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return day.replace(day=1), following - dt.timedelta(days=1)
+    return day, day
+
+
+def timeline(
+    s: Suppressor,
+    days: Sequence[tuple[dt.date, int, int]],
+    since: dt.date | None,
+    until: dt.date | None,
+) -> dict[str, Any]:
+    """Started and finished per day, week or month; neighbours merge until each holds k.
+
+    The buckets cover the period from its first to its last day without gaps. Buckets
+    merge until both counts reach k, so no bucket has a hidden cell to recover from the
+    period's totals; when fewer than k screenings finished in the whole period, only
+    `started` drives the merging and `completed` shows as the marker.
+    """
+    if not days:
+        return {"unit": None, "buckets": []}
+    first = since or days[0][0]
+    last = max(until or days[-1][0], days[-1][0])
+    unit = bucket_unit(first, last)
+    natural: dict[tuple[dt.date, dt.date], list[int]] = {}
+    for day, started, completed in days:
+        counts = natural.setdefault(_bucket(day, unit, last), [0, 0])
+        counts[0] += started
+        counts[1] += completed
+    need_completed = sum(c for _, c in natural.values()) >= s.min_cell
+
+    def enough(started: int, completed: int) -> bool:
+        return started >= s.min_cell and (completed >= s.min_cell or not need_completed)
+
+    merged: list[list[Any]] = []  # [from, to, started, completed]
+    pending: list[Any] | None = None
+    for (start, end), (started, completed) in sorted(natural.items()):
+        if pending is None:
+            pending = [start, end, started, completed]
+        else:
+            pending[1:] = [end, pending[2] + started, pending[3] + completed]
+        if enough(pending[2], pending[3]):
+            merged.append(pending)
+            pending = None
+    if pending is not None:
+        if merged:  # a small tail joins the bucket before it
+            tail = merged[-1]
+            tail[1:] = [pending[1], tail[2] + pending[2], tail[3] + pending[3]]
+        else:
+            merged.append(pending)
+    # Buckets tile the whole period: a quiet stretch belongs to the bucket after it.
+    buckets = []
+    for index, (_, end, started, completed) in enumerate(merged):
+        start = first if index == 0 else merged[index - 1][1] + dt.timedelta(days=1)
+        end = last if index == len(merged) - 1 else end
+        buckets.append(
+            {
+                "from": start.isoformat(),
+                "to": end.isoformat(),
+                "started": s.cell(started),
+                "completed": s.cell(completed),
+            }
+        )
+    return {"unit": unit, "buckets": buckets}
+
+
+# --- SQL ----------------------------------------------------------------------------------------
 
 
 def _range(column: str, since: dt.date | None, until: dt.date | None) -> tuple[str, list[str]]:
@@ -146,7 +316,7 @@ def _has(db: Database, table: str) -> bool:
 
 
 # One pass over the outcome log (the covering index idx_outcomes_stats, in order), plus the
-# sessions still in progress; every figure is then summed from those few hundred groups.
+# sessions still in progress; every breakdown is then summed from those few hundred groups.
 _GROUPED = """
 WITH g AS MATERIALIZED (
     SELECT lang, source, status, outcome_id, stopped_at, COUNT(*) AS n, SUM(booked) AS booked
@@ -170,6 +340,17 @@ SELECT 'source', COALESCE(source, ''), SUM(n), SUM(CASE WHEN status = 'completed
     FROM g GROUP BY source
 """
 
+# Per day, for the timeline: the (status, day) index from m001 is read in order, and only
+# counted per group (a per-row expression would cost more than the scan).
+_DAYS = """
+SELECT day, SUM(n), SUM(CASE WHEN status = 'completed' THEN n ELSE 0 END) FROM (
+    SELECT status, day, COUNT(*) AS n FROM outcomes WHERE {where_o} GROUP BY status, day
+    UNION ALL
+    SELECT 'in_progress', started_day, COUNT(*) FROM sessions WHERE {where_s}
+    GROUP BY started_day
+) GROUP BY day ORDER BY day
+"""
+
 
 def compute_stats(
     db: Database, *, since: dt.date | None, until: dt.date | None, min_cell: int
@@ -177,6 +358,7 @@ def compute_stats(
     """Count everything for the inclusive period [since, until] (None: open-ended)."""
     where, params = _range("day", since, until)
     where_s, params_s = _range("started_day", since, until)
+    stats = Stats(since=since, until=until, min_cell=min_cell)
     found: dict[str, dict[str, tuple[int, int]]] = {
         d: {} for d in ("status", "outcome", "dropoff", "lang", "source")
     }
@@ -184,67 +366,78 @@ def compute_stats(
         _GROUPED.format(where_o=where, where_s=where_s), params + params_s
     ):
         found[dimension][key] = (count, extra or 0)
-    status = {k: n for k, (n, _) in found["status"].items()}
-    booked = {k: b for k, (_, b) in found["outcome"].items() if b}
+    status = {key: n for key, (n, _) in found["status"].items()}
+    stats.sessions_completed = status.get("completed", 0)
+    stats.sessions_abandoned = status.get("abandoned", 0)
+    stats.sessions_in_progress = status.get("in_progress", 0)
+    stats.outcomes = dict(found["outcome"])
+    stats.dropoff = {key: n for key, (n, _) in found["dropoff"].items()}
+    stats.by_language = dict(found["lang"])
+    stats.by_source = dict(found["source"])
+    stats.days = [
+        (dt.date.fromisoformat(day), n, done)
+        for day, n, done in db.execute(
+            _DAYS.format(where_o=where, where_s=where_s), params + params_s
+        )
+        if day
+    ]
 
-    # Presses recorded apart from an outcome row: from the menu, or for an outcome.
-    presses = dict(
-        db.execute(
-            f"SELECT COALESCE(outcome_id, ''), COUNT(*) FROM booking_presses WHERE {where}"
-            " GROUP BY outcome_id",
-            params,
-        ).fetchall()
-    )
-    from_menu = presses.pop("", 0)
-    for outcome_id, count in presses.items():
-        booked[outcome_id] = booked.get(outcome_id, 0) + count
+    # Presses logged apart from an outcome row: from the menu, or (older rows) for an outcome.
+    for outcome_id, count in db.execute(
+        f"SELECT outcome_id, COUNT(*) FROM booking_presses WHERE {where} GROUP BY outcome_id",
+        params,
+    ):
+        if outcome_id:
+            n, booked = stats.outcomes.get(outcome_id, (0, 0))
+            stats.outcomes[outcome_id] = (n, booked + count)
+        else:
+            stats.booking_from_menu += count
 
-    subscribers_now = joined = left = 0
+    # The tip features may be missing from an older database: their figures are then zero.
     if _has(db, "subscribers"):
-        (subscribers_now,) = db.execute("SELECT COUNT(*) FROM subscribers").fetchone()
+        (stats.subscribers_now,) = db.execute("SELECT COUNT(*) FROM subscribers").fetchone()
     if _has(db, "subscription_events"):
-        joined, left = db.execute(
-            f"SELECT COALESCE(SUM(event = 'joined'), 0),"
-            f" COALESCE(SUM(event IN ('left', 'blocked')), 0)"
+        stats.subscribers_joined, stats.subscribers_left = db.execute(
+            "SELECT COALESCE(SUM(event = 'joined'), 0),"
+            " COALESCE(SUM(event IN ('left', 'blocked')), 0)"
             f" FROM subscription_events WHERE {where}",
             params,
         ).fetchone()
-    broadcasts_sent = 0
     if _has(db, "broadcasts"):
         # created_at is unix seconds; the period's days are UTC days like the other tables.
-        (broadcasts_sent,) = db.execute(
-            "SELECT COUNT(*) FROM broadcasts WHERE status = 'done'"
-            " AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?)",
-            [*_bound(since), *_bound(until, next_day=True)],
+        low, high = _bounds(since, until)
+        stats.broadcasts_sent, stats.broadcasts_cancelled, stats.broadcast_messages = db.execute(
+            "SELECT COALESCE(SUM(status = 'done'), 0), COALESCE(SUM(status = 'cancelled'), 0),"
+            " COALESCE(SUM(CASE WHEN status IN ('done', 'cancelled') THEN sent END), 0)"
+            " FROM broadcasts WHERE created_at >= ? AND created_at < ?",
+            [low, high],
         ).fetchone()
-
-    return Stats(
-        since=since,
-        until=until,
-        min_cell=min_cell,
-        sessions_completed=status.get("completed", 0),
-        sessions_abandoned=status.get("abandoned", 0),
-        sessions_in_progress=status.get("in_progress", 0),
-        outcomes={k: n for k, (n, _) in found["outcome"].items()},
-        booked_by_outcome=booked,
-        booking_from_menu=from_menu,
-        by_language={k: Breakdown(n, c) for k, (n, c) in found["lang"].items()},
-        by_source={k: Breakdown(n, c) for k, (n, c) in found["source"].items()},
-        dropoff={k: n for k, (n, _) in found["dropoff"].items()},
-        subscribers_now=subscribers_now,
-        subscribers_joined=joined,
-        subscribers_left=left,
-        broadcasts_sent=broadcasts_sent,
-    )
+    return stats
 
 
-def _bound(day: dt.date | None, *, next_day: bool = False) -> tuple[float | None, float | None]:
-    if day is None:
-        return None, None
-    if next_day:
-        day = day + dt.timedelta(days=1)
-    ts = dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()
-    return ts, ts
+def _bounds(since: dt.date | None, until: dt.date | None) -> tuple[float, float]:
+    """Unix seconds from the start of `since` to the end of `until` (UTC days)."""
+
+    def midnight(day: dt.date) -> float:
+        return dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()
+
+    low = midnight(since) if since else float("-inf")
+    high = midnight(until + dt.timedelta(days=1)) if until else float("inf")
+    return low, high
+
+
+def open_readonly(path: Path) -> Database:
+    """The database for reading only: safe beside the running bot, never created here."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"  # as_uri escapes "?" and "#" in the path
+    return Database(sqlite3.connect(uri, uri=True))
+
+
+# --- periods ----------------------------------------------------------------------------------
+
+
+def local_today(clock_seconds: float, timezone: str) -> dt.date:
+    """Today's date in the practice's time zone."""
+    return dt.datetime.fromtimestamp(clock_seconds, zoneinfo.ZoneInfo(timezone)).date()
 
 
 def period_ending(today: dt.date, days: int | None) -> tuple[dt.date | None, dt.date]:
@@ -252,10 +445,3 @@ def period_ending(today: dt.date, days: int | None) -> tuple[dt.date | None, dt.
     if days is None:
         return None, today
     return today - dt.timedelta(days=days - 1), today
-
-
-def local_today(clock_seconds: float, timezone: str) -> dt.date:
-    """Today's date in the practice's time zone."""
-    import zoneinfo
-
-    return dt.datetime.fromtimestamp(clock_seconds, zoneinfo.ZoneInfo(timezone)).date()

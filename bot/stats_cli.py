@@ -1,6 +1,7 @@
-"""`iep-bot stats` and `iep-bot export`: the suppressed aggregates, for staff, as text or CSV.
+"""`iep-bot stats` and `iep-bot export`: the suppressed aggregates, as text, JSON or CSV.
 
-Only what Stats.to_json() holds is ever printed or written: no row of the outcome log.
+Only what `Stats.to_json()` holds is ever printed or written: no row of the outcome log.
+The database is opened read-only (safe while the bot runs; never created or migrated here).
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.stats import Stats, compute_stats
+from bot.stats import OTHER, Stats, compute_stats, open_readonly
 
 FORMATS = ("table", "json", "csv")
-EXPORT_FILES = ("summary.csv", "outcomes.csv", "dropoff.csv", "by_language.csv", "by_source.csv")
+Table = tuple[list[str], list[list[Any]]]
 
 
 def _fail(message: str) -> Exception:
@@ -47,18 +49,22 @@ def describe_period(since: dt.date | None, until: dt.date | None) -> str:
 
 
 def load_stats(args: argparse.Namespace) -> Stats:
-    """Settings, database and the period from the options; Fail on an empty period."""
-    from bot.cli import _settings, _storage
+    """Settings, database and period from the options; Fail on an empty period."""
+    from bot.cli import _settings
 
     since, until = _period(args)
     settings = _settings()
-    storage = _storage(settings)
+    path = settings.database_path
+    if not path.is_file():
+        raise _fail(f"No database at {path} (set DATABASE_PATH).")
     try:
-        stats = compute_stats(
-            storage.db, since=since, until=until, min_cell=settings.stats_min_cell
-        )
-    finally:
-        storage.close()
+        db = open_readonly(path)
+        try:
+            stats = compute_stats(db, since=since, until=until, min_cell=settings.stats_min_cell)
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise _fail(f"Cannot read statistics from {path}: {exc}") from None
     if stats.sessions_started == 0:
         raise _fail(f"No screenings between {describe_period(since, until)}.")
     return stats
@@ -71,11 +77,15 @@ def show(value: Any) -> str:
     """A cell for people: rates as percentages, counts and "<5" as they are."""
     if isinstance(value, float):
         return f"{value * 100:.1f}%"
-    return "" if value is None else str(value)
+    return "-" if value is None else str(value)  # None: a rate on a hidden count
 
 
 def summary_rows(data: dict[str, Any]) -> list[tuple[str, Any]]:
-    bookings, subscribers = data["booking_presses"], data["subscribers"]
+    bookings, subscribers, broadcasts = (
+        data["booking_presses"],
+        data["subscribers"],
+        data["broadcasts"],
+    )
     return [
         ("period_since", data["period"]["since"] or ""),
         ("period_until", data["period"]["until"] or ""),
@@ -85,49 +95,92 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, Any]]:
         ("sessions_in_progress", data["sessions_in_progress"]),
         ("completion_rate", data["completion_rate"]),
         ("booking_presses_total", bookings["total"]),
+        ("booking_presses_after_result", bookings["after_result"]),
         ("booking_presses_from_menu", bookings["from_menu"]),
         ("subscribers_now", subscribers["now"]),
         ("subscribers_joined", subscribers["joined"]),
         ("subscribers_left", subscribers["left"]),
-        ("broadcasts_sent", data["broadcasts_sent"]),
+        ("broadcasts_sent", broadcasts["sent"]),
+        ("broadcasts_cancelled", broadcasts["cancelled"]),
+        ("broadcast_messages_delivered", broadcasts["messages_delivered"]),
         ("suppressed_below", data["min_cell"]),
     ]
 
 
-def tables(data: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
-    """Each export file's header and rows, built from the suppressed JSON only."""
+def tables(
+    data: dict[str, Any],
+    *,
+    names: Mapping[str, str] | None = None,
+    question_order: Sequence[str] = (),
+) -> dict[str, Table]:
+    """Each export file's header and rows, built from the suppressed JSON only.
+
+    With `names` (outcome titles, question names), a `name` column follows each id.
+    """
+
+    def key(value: str) -> list[str]:
+        return [value, names.get(value, "")] if names is not None else [value]
+
+    def header(column: str, *rest: str) -> list[str]:
+        return [column, *(["name"] if names is not None else []), *rest]
+
+    rank = {q: i for i, q in enumerate(question_order)}
+    dropoff = sorted(
+        data["dropoff"].items(), key=lambda kv: (kv[0] == OTHER, rank.get(kv[0], len(rank)))
+    )
     booked = data["booking_presses"]["by_outcome"]
     return {
         "summary.csv": (["measure", "value"], [list(r) for r in summary_rows(data)]),
         "outcomes.csv": (
-            ["outcome_id", "screenings", "booking_presses", "booking_rate"],
-            [[k, n, booked[k]["count"], booked[k]["rate"]] for k, n in data["outcomes"].items()],
+            header("outcome_id", "screenings"),
+            [[*key(k), n] for k, n in data["outcomes"].items()],
+        ),
+        "booking_by_outcome.csv": (
+            header("outcome_id", "screenings", "booking_presses", "booking_rate"),
+            [[*key(k), v["screenings"], v["count"], v["rate"]] for k, v in booked.items()],
         ),
         "dropoff.csv": (
-            ["question_id", "abandoned_here"],
-            [[k, n] for k, n in data["dropoff"].items()],
+            header("question_id", "abandoned_here"),
+            [[*key(k), n] for k, n in dropoff],
         ),
         "by_language.csv": (
-            ["language", "started", "completed"],
-            [[k, v["started"], v["completed"]] for k, v in data["by_language"].items()],
+            ["language", "started", "completed", "completion_rate"],
+            [
+                [k, v["started"], v["completed"], v["completion_rate"]]
+                for k, v in data["by_language"].items()
+            ],
         ),
         "by_source.csv": (
-            ["source", "started", "completed"],
-            [[k, v["started"], v["completed"]] for k, v in data["by_source"].items()],
+            ["source", "started", "completed", "completion_rate"],
+            [
+                [k, v["started"], v["completed"], v["completion_rate"]]
+                for k, v in data["by_source"].items()
+            ],
+        ),
+        "timeline.csv": (
+            ["from", "to", "started", "completed"],
+            [
+                [b["from"], b["to"], b["started"], b["completed"]]
+                for b in data["timeline"]["buckets"]
+            ],
         ),
     }
 
 
 def render_csv(data: dict[str, Any]) -> str:
-    """One CSV for stdout: section, name, measure, value."""
+    """One CSV for stdout, one value per row: section, name, measure, value."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["section", "name", "measure", "value"])
-    for name, (header, rows) in tables(data).items():
-        section = name.removesuffix(".csv")
+    for file, (header, rows) in tables(data).items():
+        section = file.removesuffix(".csv")
         for row in rows:
-            for measure, value in zip(header[1:], row[1:], strict=True):
-                writer.writerow([section, row[0], measure, value])
+            if section == "timeline":  # a bucket is named by its span
+                name, measures = f"{row[0]}..{row[1]}", zip(header[2:], row[2:], strict=True)
+            else:
+                name, measures = row[0], zip(header[1:], row[1:], strict=True)
+            for measure, value in measures:
+                writer.writerow([section, name, measure, value])
     return out.getvalue()
 
 
@@ -145,22 +198,26 @@ def _aligned(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -
     return [title, line(list(header)), *(line(r) for r in cells), ""]
 
 
-def render_table(data: dict[str, Any]) -> str:
+def render_table(data: dict[str, Any], *, question_order: Sequence[str] = ()) -> str:
     """A readable terminal table, one block per aggregate."""
     since, until = data["period"]["since"], data["period"]["until"]
+    k = data["min_cell"]
     lines = [
-        f"Screening statistics: {since or 'first screening'} to {until or 'today'}"
-        f" (UTC start days; counts under {data['min_cell']} show as <{data['min_cell']})",
+        f"Screening statistics: {since or 'first screening'} to {until or 'now'}"
+        f" (UTC start days; counts under {k} show as <{k}; small groups fold into 'other')",
         "",
     ]
-    summary = [(k.replace("_", " "), v) for k, v in summary_rows(data)[2:-1]]
+    summary = [(name.replace("_", " "), value) for name, value in summary_rows(data)[2:-1]]
     lines += _aligned("Summary", ["measure", "value"], summary)
-    named = tables(data)
+    named = tables(data, question_order=question_order)
+    unit = data["timeline"]["unit"] or "day"
     for file, title in (
         ("outcomes.csv", "Outcomes"),
-        ("dropoff.csv", "Where abandoned screenings stopped"),
+        ("booking_by_outcome.csv", "Book presses by outcome"),
+        ("dropoff.csv", "Where abandoned screenings stopped (question order)"),
         ("by_language.csv", "By language"),
         ("by_source.csv", "By source"),
+        ("timeline.csv", f"Over time (by {unit}; small neighbours merged)"),
     ):
         header, rows = named[file]
         lines += _aligned(title, [h.replace("_", " ") for h in header], rows)
@@ -170,10 +227,26 @@ def render_table(data: dict[str, Any]) -> str:
 # --- commands -------------------------------------------------------------------------------
 
 
+def _question_order() -> list[str]:
+    from bot.cli import _content, _settings
+
+    return list(_content(_settings()).spec.questions)
+
+
+def _labels() -> dict[str, str]:
+    """Outcome titles and question names in the first language (English by default)."""
+    from bot.cli import _content, _settings
+
+    content = _content(_settings())
+    pack = content.pack("en")
+    names = {str(k): str(v) for k, v in pack.ui.get("stats", {}).get("questions", {}).items()}
+    names |= {oid: outcome.title for oid, outcome in pack.outcomes.items()}
+    return names | {OTHER: "other (smaller groups together)"}
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     """Show screening statistics for a period (small counts suppressed)."""
-    stats = load_stats(args)
-    data = stats.to_json()
+    data = load_stats(args).to_json()
     if args.chart:
         write_chart(args.chart, data)
     if args.format == "json":
@@ -181,17 +254,20 @@ def cmd_stats(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         print(render_csv(data), end="")
     else:
-        print(render_table(data), end="")
+        print(render_table(data, question_order=_question_order()), end="")
     return 0
 
 
 def write_chart(path: Path, data: dict[str, Any]) -> None:
-    from bot.cli import _content, _settings
     from bot.stats_chart import render_chart  # matplotlib loads only when a chart is asked
 
-    order = list(_content(_settings()).spec.questions)
+    since, until = data["period"]["since"], data["period"]["until"]
+    period = f"{since or 'first screening'} to {until or 'now'}"
+    png = render_chart(
+        data, question_order=_question_order(), labels=_labels(), words={"period": period}
+    )
     try:
-        path.write_bytes(render_chart(data, question_order=order))
+        path.write_bytes(png)
     except OSError as exc:
         raise _fail(f"--chart: cannot write {path}: {exc.strerror}") from None
 
@@ -200,9 +276,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write the aggregates as CSV files for a spreadsheet (never the row-level log)."""
     data = load_stats(args).to_json()
     out: Path = args.out
+    written = tables(data, names=_labels(), question_order=_question_order())
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for name, (header, rows) in tables(data).items():
+        for name, (header, rows) in written.items():
             # utf-8-sig: the byte-order mark makes spreadsheet apps read UTF-8 correctly.
             with (out / name).open("w", encoding="utf-8-sig", newline="") as handle:
                 writer = csv.writer(handle)
@@ -210,13 +287,15 @@ def cmd_export(args: argparse.Namespace) -> int:
                 writer.writerows(rows)
     except OSError as exc:
         raise _fail(f"--out: cannot write to {out}: {exc.strerror}") from None
-    print(f"wrote {', '.join(EXPORT_FILES)} to {out}")
+    print(f"wrote {', '.join(written)} to {out}")
     return 0
 
 
 def _period_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--since", metavar="YYYY-MM-DD", help="first day (inclusive)")
-    parser.add_argument("--until", metavar="YYYY-MM-DD", help="last day (inclusive)")
+    parser.add_argument(
+        "--since", metavar="YYYY-MM-DD", help="first day, inclusive (UTC day a screening started)"
+    )
+    parser.add_argument("--until", metavar="YYYY-MM-DD", help="last day, inclusive (default: now)")
 
 
 def register(

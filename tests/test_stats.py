@@ -5,78 +5,34 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import struct
+import random
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot import cli
-from bot.stats import compute_stats, local_today, period_ending
-from bot.stats_chart import render_chart
+from bot.stats import Suppressor, compute_stats, local_today, period_ending, timeline
+from bot.stats_chart import HEIGHT_PX, WIDTH_PX, render_chart
 from bot.storage import Storage
+from tests.stats_helpers import in_progress, outcome, png_size
 
 D = dt.date
 
 
-def outcome(
-    n: int,
-    *,
-    day: str = "2026-11-10",
-    lang: str = "en",
-    source: str = "direct",
-    outcome_id: str | None = "iep_evaluation",
-    stopped_at: str | None = None,
-    booked: int = 0,
-) -> list[dict[str, Any]]:
-    """n outcome rows alike; abandoned when outcome_id is None."""
-    return [
-        {
-            "session_id": f"{day}-{lang}-{source}-{outcome_id}-{stopped_at}-{booked}-{i}",
-            "day": day,
-            "lang": lang,
-            "source": source,
-            "status": "completed" if outcome_id else "abandoned",
-            "outcome_id": outcome_id,
-            "answers": "{}",
-            "stopped_at": stopped_at,
-            "questions_answered": 3,
-            "booked": booked,
-        }
-        for i in range(n)
-    ]
-
-
-def in_progress(n: int, *, day: str = "2026-11-10", lang: str = "en", source: str = "direct"):  # type: ignore[no-untyped-def]
-    return [
-        {
-            "chat_key": f"key-{day}-{lang}-{source}-{i}",
-            "session_id": f"s-{day}-{i}",
-            "lang": lang,
-            "source": source,
-            "state": "effort",
-            "answers": "{}",
-            "history": "[]",
-            "started_day": day,
-            "updated_at": 0.0,
-        }
-        for i in range(n)
-    ]
-
-
-@pytest.fixture
-def seeded(storage: Storage) -> Storage:
-    """Known counts: 30 completed, 12 abandoned, 6 in progress in November 2026."""
-    rows = (
+def seed(storage: Storage) -> Storage:
+    """Known counts, all on 2026-11-10: 30 finished, 16 abandoned, 6 in progress."""
+    storage.db["outcomes"].insert_all(
         outcome(10, outcome_id="iep_evaluation", booked=1)
         + outcome(8, outcome_id="iep_evaluation")
-        + outcome(7, outcome_id="plan_504_may_fit", lang="es", booked=0)
-        + outcome(3, outcome_id="no_strong_signs", lang="es", booked=1)
+        + outcome(5, outcome_id="plan_504_may_fit", lang="es", source="pta", booked=1)
+        + outcome(2, outcome_id="plan_504_may_fit", lang="es", source="pta")
+        + outcome(3, outcome_id="no_strong_signs", lang="es")
         + outcome(2, outcome_id="iep_review", source="flyer")
         + outcome(9, outcome_id=None, stopped_at="effort")
-        + outcome(3, outcome_id=None, stopped_at="plan", lang="es")
+        + outcome(5, outcome_id=None, stopped_at="plan", lang="es")
+        + outcome(2, outcome_id=None, stopped_at="attention")
     )
-    storage.db["outcomes"].insert_all(rows)
     storage.db["sessions"].insert_all(in_progress(6))
     storage.db["booking_presses"].insert_all(
         [{"day": "2026-11-12", "lang": "en", "outcome_id": None, "origin": "menu"}] * 6
@@ -84,47 +40,62 @@ def seeded(storage: Storage) -> Storage:
     return storage
 
 
-def stats_json(storage: Storage, since: D | None = None, until: D | None = None, min_cell: int = 5):  # type: ignore[no-untyped-def]
+@pytest.fixture
+def seeded(storage: Storage) -> Storage:
+    return seed(storage)
+
+
+def stats_json(
+    storage: Storage, since: D | None = None, until: D | None = None, min_cell: int = 5
+) -> dict[str, Any]:
     return compute_stats(storage.db, since=since, until=until, min_cell=min_cell).to_json()
 
 
-# --- exact figures -----------------------------------------------------------------------------
+# --- exact figures -------------------------------------------------------------------------------
 
 
 def test_seeded_rows_give_exact_figures(seeded: Storage) -> None:
     data = stats_json(seeded)
-    assert data["sessions_started"] == 48
+    assert data["period"] == {"since": None, "until": None}
+    assert data["min_cell"] == 5
+    assert data["sessions_started"] == 52
     assert data["sessions_completed"] == 30
-    assert data["sessions_abandoned"] == 12
+    assert data["sessions_abandoned"] == 16
     assert data["sessions_in_progress"] == 6
-    assert data["completion_rate"] == round(30 / 48, 3)
-    assert data["outcomes"] == {
-        "iep_evaluation": 18,
-        "plan_504_may_fit": 7,
-        "no_strong_signs": "<5",
-        "iep_review": "<5",
+    assert data["completion_rate"] == round(30 / 52, 3)
+    # no_strong_signs (3) and iep_review (2) together make 5: shown as "other".
+    assert data["outcomes"] == {"iep_evaluation": 18, "plan_504_may_fit": 7, "other": 5}
+    assert data["booking_presses"] == {
+        "total": 21,
+        "after_result": 15,
+        "from_menu": 6,
+        "by_outcome": {
+            "iep_evaluation": {"screenings": 18, "count": 10, "rate": round(10 / 18, 3)},
+            "plan_504_may_fit": {"screenings": 7, "count": 5, "rate": round(5 / 7, 3)},
+            # Nobody pressed Book in "other": a zero is hidden, and subtracting finds 0.
+            "other": {"screenings": 5, "count": "<5", "rate": None},
+        },
     }
-    assert data["booking_presses"]["total"] == 19  # 10 + 3 after an outcome, 6 from the menu
-    assert data["booking_presses"]["from_menu"] == 6
-    assert data["booking_presses"]["by_outcome"]["iep_evaluation"] == {
-        "count": 10,
-        "rate": round(10 / 18, 3),
-    }
-    assert data["dropoff"] == {"effort": 9, "plan": "<5"}
+    # attention (2) alone would be "<5" yet 16 - 9 - 5 = 2: plan joins it in "other".
+    assert data["dropoff"] == {"effort": 9, "other": 7}
     assert data["by_language"] == {
-        "en": {"started": 35, "completed": 20},
-        "es": {"started": 13, "completed": 10},
+        "en": {"started": 37, "completed": 20, "completion_rate": round(20 / 37, 3)},
+        "es": {"started": 15, "completed": 10, "completion_rate": round(10 / 15, 3)},
     }
-    # The flyer (2 screenings) is folded into "other" and still too small to show.
+    # The flyer (2) alone would be recoverable from the total; pta (7) joins it.
     assert data["by_source"] == {
-        "direct": {"started": 46, "completed": 28},
-        "other": {"started": "<5", "completed": "<5"},
+        "direct": {"started": 43, "completed": 21, "completion_rate": round(21 / 43, 3)},
+        "other": {"started": 9, "completed": 9, "completion_rate": 1.0},
     }
+    assert data["timeline"] == {
+        "unit": "day",
+        "buckets": [{"from": "2026-11-10", "to": "2026-11-10", "started": 52, "completed": 30}],
+    }
+    assert data["subscribers"] == {"now": "<5", "joined": "<5", "left": "<5"}
+    assert data["broadcasts_sent"] == "<5"
 
 
-def test_subscribers_and_broadcasts_are_counted_when_their_tables_exist(
-    seeded: Storage,
-) -> None:
+def test_subscribers_and_broadcasts_are_counted_in_the_period(seeded: Storage) -> None:
     db = seeded.db
     db["subscribers"].insert_all(
         {"chat_key": f"k{i}", "chat_id": i, "lang": "en", "opted_in_day": "2026-11-01"}
@@ -136,15 +107,21 @@ def test_subscribers_and_broadcasts_are_counted_when_their_tables_exist(
         + [{"day": "2026-11-04", "event": "blocked", "lang": "en"}] * 2
         + [{"day": "2026-12-04", "event": "joined", "lang": "en"}] * 4
     )
-    nov_5 = dt.datetime(2026, 11, 5, 12, tzinfo=dt.UTC).timestamp()
+
+    def at(day: int, hour: int) -> float:
+        return dt.datetime(2026, 11, day, hour, tzinfo=dt.UTC).timestamp()
+
     db["broadcasts"].insert_all(
-        [{"created_at": nov_5, "status": "done", "sent": 7}] * 5
-        + [{"created_at": nov_5, "status": "cancelled", "sent": 0}] * 3
+        [{"created_at": at(5, 12), "status": "done", "sent": 7}] * 5
+        + [{"created_at": at(30, 23), "status": "done", "sent": 7}]  # last hour of the period
+        + [{"created_at": at(6, 9), "status": "cancelled", "sent": 2}] * 3
+        + [{"created_at": at(6, 9), "status": "sending", "sent": 1}]  # still going: not counted
     )
     data = stats_json(seeded, D(2026, 11, 1), D(2026, 11, 30))
     assert data["subscribers"] == {"now": 7, "joined": 9, "left": 5}
-    assert data["broadcasts_sent"] == 5
-    assert stats_json(seeded, D(2026, 11, 6), D(2026, 11, 30))["broadcasts_sent"] == "<5"
+    assert data["broadcasts_sent"] == 6
+    assert data["broadcasts"] == {"sent": 6, "cancelled": "<5", "messages_delivered": 48}
+    assert stats_json(seeded, D(2026, 11, 6), D(2026, 11, 29))["broadcasts_sent"] == "<5"
 
 
 def test_missing_feature_tables_count_as_zero(tmp_path: Path) -> None:
@@ -159,18 +136,18 @@ def test_missing_feature_tables_count_as_zero(tmp_path: Path) -> None:
     store.close()
 
 
+def test_aggregation_runs_in_sql_on_the_stats_index(seeded: Storage) -> None:
+    plans = [
+        row[3]
+        for row in seeded.db.execute(
+            "EXPLAIN QUERY PLAN SELECT lang, source, status, outcome_id, stopped_at, COUNT(*),"
+            " SUM(booked) FROM outcomes GROUP BY lang, source, status, outcome_id, stopped_at"
+        )
+    ]
+    assert any("COVERING INDEX idx_outcomes_stats" in plan for plan in plans), plans
+
+
 # --- suppression ---------------------------------------------------------------------------------
-
-
-def test_rates_on_a_small_numerator_or_denominator_are_suppressed(storage: Storage) -> None:
-    storage.db["outcomes"].insert_all(
-        outcome(4, outcome_id="iep_review", booked=1)  # small denominator
-        + outcome(20, outcome_id="iep_evaluation", booked=0)
-        + outcome(3, outcome_id="iep_evaluation", booked=1)  # small numerator
-    )
-    by_outcome = stats_json(storage)["booking_presses"]["by_outcome"]
-    assert by_outcome["iep_review"] == {"count": "<5", "rate": "<5"}
-    assert by_outcome["iep_evaluation"] == {"count": "<5", "rate": "<5"}
 
 
 def test_one_screening_from_a_source_never_shows_its_name_or_answers(storage: Storage) -> None:
@@ -179,13 +156,12 @@ def test_one_screening_from_a_source_never_shows_its_name_or_answers(storage: St
         + outcome(1, source="pta-smith-family", outcome_id="no_strong_signs")
     )
     data = stats_json(storage)
-    text = json.dumps(data)
-    assert "pta-smith-family" not in text
+    assert "pta-smith-family" not in json.dumps(data)
+    # "direct: 12" next to a total of 13 would give the family away: all is "other".
     assert data["by_source"] == {
-        "direct": {"started": 12, "completed": 12},
-        "other": {"started": "<5", "completed": "<5"},
+        "other": {"started": 13, "completed": 13, "completion_rate": 1.0},
     }
-    assert data["outcomes"]["no_strong_signs"] == "<5"
+    assert data["outcomes"] == {"other": 13}
 
 
 def test_small_categories_fold_into_other_which_shows_once_large_enough(
@@ -195,22 +171,119 @@ def test_small_categories_fold_into_other_which_shows_once_large_enough(
         outcome(10) + outcome(3, source="flyer") + outcome(4, source="radio")
     )
     assert stats_json(storage)["by_source"] == {
-        "direct": {"started": 10, "completed": 10},
-        "other": {"started": 7, "completed": 7},
+        "direct": {"started": 10, "completed": 10, "completion_rate": 1.0},
+        "other": {"started": 7, "completed": 7, "completion_rate": 1.0},
+    }
+
+
+def test_a_small_count_inside_a_large_group_cannot_be_recovered(storage: Storage) -> None:
+    # Spanish: 13 started but only 3 finished. "es: <5 finished" beside "en: 20" and a total
+    # of 23 finished would reveal the 3, so the languages are combined.
+    storage.db["outcomes"].insert_all(
+        outcome(20, lang="en")
+        + outcome(15, lang="en", outcome_id=None)
+        + outcome(3, lang="es")
+        + outcome(10, lang="es", outcome_id=None)
+    )
+    data = stats_json(storage)
+    assert data["sessions_completed"] == 23
+    assert data["by_language"] == {
+        "other": {"started": 48, "completed": 23, "completion_rate": round(23 / 48, 3)}
+    }
+
+
+def test_rates_on_a_small_numerator_or_denominator_are_hidden(storage: Storage) -> None:
+    storage.db["outcomes"].insert_all(
+        outcome(20, outcome_id="iep_evaluation", booked=0)
+        + outcome(3, outcome_id="iep_evaluation", booked=1)
+        + outcome(6, outcome_id="iep_review", booked=1)
+        + outcome(2, outcome_id="iep_review", booked=0)
+        + outcome(3, outcome_id="no_strong_signs", booked=1)
+        + outcome(3, outcome_id="plan_504_may_fit", booked=0)
+    )
+    by_outcome = stats_json(storage)["booking_presses"]["by_outcome"]
+    assert by_outcome == {
+        # 3 booked is hidden, and so is its rate; the other hidden cells add up to 3 as well,
+        # together 6: no single one can be worked out.
+        "iep_evaluation": {"screenings": 23, "count": "<5", "rate": None},
+        "iep_review": {"screenings": 8, "count": 6, "rate": 0.75},
+        "other": {"screenings": 6, "count": "<5", "rate": None},
     }
 
 
 def test_the_threshold_is_the_setting_not_a_constant(seeded: Storage) -> None:
     data = stats_json(seeded, min_cell=10)
-    assert data["outcomes"]["plan_504_may_fit"] == "<10"
-    assert data["by_language"] == {
-        "en": {"started": 35, "completed": 20},
-        "es": {"started": 13, "completed": 10},
-    }
-    assert data["dropoff"] == {"effort": "<10", "plan": "<10"}
+    assert data["sessions_in_progress"] == "<10"
+    assert data["outcomes"] == {"iep_evaluation": 18, "other": 12}
+    assert data["dropoff"] == {"other": 16}
+    assert data["by_language"]["es"] == {"started": 15, "completed": 10, "completion_rate": 0.667}
 
 
-# --- periods and time zones ----------------------------------------------------------------------
+def _check_partition(cells: list[Any], total: int, k: int, where: str) -> None:
+    """Shown cells are exact, so total - shown is what hidden cells add up to."""
+    shown = sum(c for c in cells if isinstance(c, int))
+    hidden = total - shown
+    if total >= k:
+        assert hidden == 0 or hidden >= k, f"{where}: hidden cells add up to {hidden}"
+    for cell in cells:
+        assert (isinstance(cell, int) and cell >= k) or cell == f"<{k}", (where, cell)
+
+
+@pytest.mark.parametrize("seed_value", range(40))
+def test_no_hidden_cell_can_be_worked_out_from_a_shown_total(
+    tmp_path: Path, seed_value: int
+) -> None:
+    """Random small practices: every breakdown keeps its hidden cells safe (k = 5)."""
+    rng = random.Random(seed_value)
+    store = Storage(tmp_path / f"r{seed_value}.sqlite3")
+    store.migrate()
+    rows: list[dict[str, Any]] = []
+    for _ in range(rng.randrange(5, 60)):
+        done = rng.random() < 0.6
+        rows += outcome(
+            1,
+            day=f"2026-11-{rng.randrange(1, 29):02d}",
+            lang=rng.choice(["en", "en", "es"]),
+            source=rng.choice(["direct", "direct", "flyer", "pta", "clinic", "radio"]),
+            outcome_id=rng.choice(["a", "a", "b", "c", "d"]) if done else None,
+            stopped_at=rng.choice(["q1", "q2", "q3", "q4"]),
+            booked=int(done and rng.random() < 0.3),
+        )
+    store.db["outcomes"].insert_all(rows)
+    stats = compute_stats(store.db, since=None, until=None, min_cell=5)
+    data = stats.to_json()
+    store.close()
+    started, completed = stats.sessions_started, stats.sessions_completed
+    for key in ("by_language", "by_source"):
+        groups = data[key]
+        _check_partition([g["started"] for g in groups.values()], started, 5, key)
+        _check_partition([g["completed"] for g in groups.values()], completed, 5, key)
+        assert all(g["started"] != "<5" or name == "other" for name, g in groups.items())
+    _check_partition(list(data["outcomes"].values()), completed, 5, "outcomes")
+    _check_partition(list(data["dropoff"].values()), stats.sessions_abandoned, 5, "dropoff")
+    booked = data["booking_presses"]["by_outcome"].values()
+    _check_partition([b["count"] for b in booked], stats.booking_after_result, 5, "booking")
+    buckets = data["timeline"]["buckets"]
+    _check_partition([b["started"] for b in buckets], started, 5, "timeline")
+    if completed >= 5:
+        _check_partition([b["completed"] for b in buckets], completed, 5, "timeline")
+
+
+def test_fold_keeps_big_groups_and_merges_only_what_it_must() -> None:
+    s = Suppressor(5)
+    assert s.fold({}) == []
+    assert s.fold({"a": (9,), "b": (6,), "c": (5,)}) == [("a", (9,)), ("b", (6,)), ("c", (5,))]
+    assert s.fold({"a": (9,), "b": (6,), "c": (5,), "d": (1,)}) == [
+        ("a", (9,)),
+        ("b", (6,)),
+        ("other", (6,)),
+    ]
+    # A group literally named "other" is merged into ours, never shown twice.
+    assert s.fold({"a": (9,), "other": (3,), "b": (2,)}) == [("a", (9,)), ("other", (5,))]
+    assert s.fold({"a": (4,)}) == [("other", (4,))]
+
+
+# --- periods, time zones and the timeline --------------------------------------------------------
 
 
 def test_period_bounds_are_inclusive_days(storage: Storage) -> None:
@@ -218,11 +291,11 @@ def test_period_bounds_are_inclusive_days(storage: Storage) -> None:
         outcome(5, day="2026-10-31") + outcome(6, day="2026-11-01") + outcome(7, day="2026-11-30")
     )
     storage.db["sessions"].insert_all(in_progress(5, day="2026-12-01"))
-    nov = stats_json(storage, D(2026, 11, 1), D(2026, 11, 30))
-    assert nov["sessions_started"] == 13
+    assert stats_json(storage, D(2026, 11, 1), D(2026, 11, 30))["sessions_started"] == 13
     assert stats_json(storage, D(2026, 11, 1), D(2026, 11, 1))["sessions_started"] == 6
     assert stats_json(storage, None, D(2026, 10, 31))["sessions_started"] == 5
     assert stats_json(storage, D(2026, 12, 1), None)["sessions_in_progress"] == 5
+    assert stats_json(storage, D(2027, 1, 1), None)["sessions_started"] == "<5"
 
 
 def test_today_is_the_practice_time_zone_date() -> None:
@@ -230,16 +303,75 @@ def test_today_is_the_practice_time_zone_date() -> None:
     late = dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC).timestamp()
     assert local_today(late, "America/Chicago") == D(2026, 11, 28)
     assert local_today(late, "Europe/Madrid") == D(2026, 11, 29)
+    # Around the end of daylight saving time (2026-11-01, 02:00 CDT -> 01:00 CST).
+    for hour, minute, local in (
+        (4, 30, D(2026, 10, 31)),
+        (5, 30, D(2026, 11, 1)),
+        (7, 0, D(2026, 11, 1)),
+    ):
+        moment = dt.datetime(2026, 11, 1, hour, minute, tzinfo=dt.UTC).timestamp()
+        assert local_today(moment, "America/Chicago") == local
     assert period_ending(D(2026, 11, 28), 7) == (D(2026, 11, 22), D(2026, 11, 28))
     assert period_ending(D(2026, 3, 1), 30) == (D(2026, 1, 31), D(2026, 3, 1))
     assert period_ending(D(2026, 11, 28), None) == (None, D(2026, 11, 28))
+
+
+def test_the_timeline_merges_neighbours_until_each_bucket_holds_enough() -> None:
+    s = Suppressor(5)
+    days = [
+        (D(2026, 11, 1), 6, 5),
+        (D(2026, 11, 2), 2, 1),
+        (D(2026, 11, 3), 4, 4),  # with the 2nd: 6 started, 5 finished
+        (D(2026, 11, 4), 9, 3),
+        (D(2026, 11, 6), 1, 1),  # a small tail joins the bucket before it
+    ]
+    assert timeline(s, days, D(2026, 11, 1), D(2026, 11, 7)) == {
+        "unit": "day",
+        "buckets": [
+            {"from": "2026-11-01", "to": "2026-11-01", "started": 6, "completed": 5},
+            # 2 + 4 started, 1 + 4 finished: enough. Then 9 started but 3 finished is not,
+            # and the tail (1, 1) cannot make it so: they join the bucket before, which
+            # then runs to the period's last day (buckets tile the period).
+            {"from": "2026-11-02", "to": "2026-11-07", "started": 16, "completed": 9},
+        ],
+    }
+    # When fewer than k finished in the whole period, only `started` decides.
+    few = [(D(2026, 11, 1), 5, 1), (D(2026, 11, 2), 7, 2)]
+    assert [b["completed"] for b in timeline(s, few, None, None)["buckets"]] == ["<5", "<5"]
+
+
+def test_the_timeline_unit_follows_the_period_and_weeks_end_today() -> None:
+    s = Suppressor(1)
+    day = [(D(2026, 11, 28), 1, 1)]
+    assert timeline(s, day, D(2026, 11, 1), D(2026, 11, 28))["unit"] == "day"
+    spread = [(D(2026, 9, 1), 1, 1), (D(2026, 11, 20), 1, 1), *day]
+    weeks = timeline(s, spread, D(2026, 8, 31), D(2026, 11, 28))
+    assert weeks["unit"] == "week"
+    # Weeks are counted back from the last day, so the newest one is whole; the first is
+    # clipped to the period, and a quiet stretch belongs to the bucket after it.
+    assert [(b["from"], b["to"]) for b in weeks["buckets"]] == [
+        ("2026-08-31", "2026-09-05"),
+        ("2026-09-06", "2026-11-21"),
+        ("2026-11-22", "2026-11-28"),
+    ]
+    months = timeline(s, [(D(2025, 1, 15), 1, 1), *day], None, None)
+    assert months["unit"] == "month"
+    assert months["buckets"][0]["from"] == "2025-01-15"
+    assert [(b["from"], b["to"]) for b in months["buckets"]] == [
+        ("2025-01-15", "2025-01-31"),  # from the first screening
+        ("2025-02-01", "2026-11-28"),  # to the last
+    ]
+    assert timeline(s, [], None, None) == {"unit": None, "buckets": []}
 
 
 # --- the command line ----------------------------------------------------------------------------
 
 
 @pytest.fixture
-def cli_env(seeded: Storage, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cli_env(
+    seeded: Storage, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    monkeypatch.chdir(tmp_path)  # no developer .env
     monkeypatch.setenv("DATABASE_PATH", str(db_path))
     monkeypatch.delenv("STATS_MIN_CELL", raising=False)
     return db_path
@@ -251,71 +383,121 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_stats_json_holds_the_suppressed_figures(cli_env: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = run(capsys, "stats", "--format", "json", "--since", "2026-11-01")
-    assert code == 0
+def test_stats_json_holds_the_suppressed_figures(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "stats", "--format", "json", "--since", "2026-11-01")
+    assert (code, err) == (0, "")
     data = json.loads(out)
     assert data["period"] == {"since": "2026-11-01", "until": None}
-    assert data["sessions_started"] == 48
-    assert data["outcomes"]["iep_review"] == "<5"
-    assert data["dropoff"] == {"effort": 9, "plan": "<5"}
+    for key in (
+        "sessions_started",
+        "sessions_completed",
+        "sessions_abandoned",
+        "completion_rate",
+        "outcomes",
+        "booking_presses",
+        "by_language",
+        "by_source",
+        "dropoff",
+        "subscribers",
+        "broadcasts_sent",
+    ):
+        assert key in data, key
+    assert data["sessions_started"] == 52
+    assert data["outcomes"]["other"] == 5
+    assert data["booking_presses"]["by_outcome"]["other"]["count"] == "<5"
+    assert data["dropoff"] == {"effort": 9, "other": 7}
 
 
-def test_stats_table_is_aligned_and_readable(cli_env: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_stats_table_is_aligned_and_readable(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(capsys, "stats")
     assert code == 0
     lines = out.splitlines()
     assert "counts under 5 show as <5" in lines[0]
-    assert any(line.split() == ["sessions", "started", "48"] for line in lines)
-    assert any(line.split() == ["completion", "rate", "62.5%"] for line in lines)
-    outcome_rows = [line for line in lines if line.startswith("  iep_evaluation")]
-    assert outcome_rows == [outcome_rows[0]] and outcome_rows[0].split()[1:3] == ["18", "10"]
-    # Right-aligned numbers: every outcome row has the same length up to its last column.
-    block = lines[lines.index("Outcomes") + 1 : lines.index("Outcomes") + 6]
+    assert any(line.split() == ["sessions", "started", "52"] for line in lines)
+    assert any(line.split() == ["completion", "rate", "57.7%"] for line in lines)
+    block = lines[lines.index("Book presses by outcome") + 1 :]
+    block = block[: block.index("")]
+    assert block[0].split() == [
+        "outcome",
+        "id",
+        "screenings",
+        "booking",
+        "presses",
+        "booking",
+        "rate",
+    ]
+    assert block[1].split() == ["iep_evaluation", "18", "10", "55.6%"]
+    assert block[3].split() == ["other", "5", "<5", "-"]
+    # Right-aligned numbers: every row of the block ends at the same column.
     assert len({len(line) for line in block}) == 1
+    # Drop-off in the order of the questions, "other" last.
+    start = lines.index("Where abandoned screenings stopped (question order)")
+    assert [line.split()[0] for line in lines[start + 2 : start + 4]] == ["effort", "other"]
 
 
-def test_stats_csv_has_a_header_and_one_value_per_row(cli_env: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_stats_csv_has_a_header_and_one_value_per_row(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(capsys, "stats", "--format", "csv")
     assert code == 0
     rows = list(csv.reader(out.splitlines()))
     assert rows[0] == ["section", "name", "measure", "value"]
-    assert ["summary", "sessions_started", "value", "48"] in rows
-    assert ["by_source", "other", "started", "<5"] in rows
+    assert {len(row) for row in rows} == {4}
+    assert ["summary", "sessions_started", "value", "52"] in rows
+    assert ["by_source", "other", "started", "9"] in rows
+    assert ["booking_by_outcome", "other", "booking_presses", "<5"] in rows
+    assert ["booking_by_outcome", "other", "booking_rate", ""] in rows
     assert ["dropoff", "effort", "abandoned_here", "9"] in rows
+    assert ["timeline", "2026-11-10..2026-11-10", "started", "52"] in rows
 
 
-def test_export_writes_aggregate_csv_files_only(cli_env: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_export_writes_aggregate_csv_files_only(
+    cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out_dir = tmp_path / "export"
     code, out, _ = run(capsys, "export", "--out", str(out_dir))
     assert code == 0 and "summary.csv" in out
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(
-        ["summary.csv", "outcomes.csv", "dropoff.csv", "by_language.csv", "by_source.csv"]
+        [
+            "summary.csv",
+            "outcomes.csv",
+            "booking_by_outcome.csv",
+            "dropoff.csv",
+            "by_language.csv",
+            "by_source.csv",
+            "timeline.csv",
+        ]
     )
 
     def read(name: str) -> list[list[str]]:
+        raw = (out_dir / name).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")  # a BOM: spreadsheets then read UTF-8
         with (out_dir / name).open(encoding="utf-8-sig", newline="") as handle:
             return list(csv.reader(handle))
 
-    assert read("outcomes.csv")[0] == [
-        "outcome_id",
-        "screenings",
-        "booking_presses",
-        "booking_rate",
+    assert read("outcomes.csv") == [
+        ["outcome_id", "name", "screenings"],
+        ["iep_evaluation", "An IEP evaluation looks worth requesting", "18"],
+        ["plan_504_may_fit", "A 504 plan may fit", "7"],
+        ["other", "other (smaller groups together)", "5"],
     ]
-    assert ["iep_evaluation", "18", "10", "0.556"] in read("outcomes.csv")
+    assert ["iep_evaluation", "An IEP evaluation looks worth requesting", "18", "10", "0.556"] in (
+        read("booking_by_outcome.csv")
+    )
     assert read("by_source.csv") == [
-        ["source", "started", "completed"],
-        ["direct", "46", "28"],
-        ["other", "<5", "<5"],
+        ["source", "started", "completed", "completion_rate"],
+        ["direct", "43", "21", "0.488"],
+        ["other", "9", "9", "1.0"],
     ]
-    assert ["sessions_started", "48"] in read("summary.csv")
-    everything = "".join((out_dir / n).read_text(encoding="utf-8-sig") for n in read_names(out_dir))
-    assert "flyer" not in everything and "session" not in everything.replace("sessions_", "")
-
-
-def read_names(folder: Path) -> list[str]:
-    return [p.name for p in folder.iterdir()]
+    assert read("dropoff.csv")[1] == ["effort", "Effort to keep up", "9"]
+    assert ["sessions_started", "52"] in read("summary.csv")
+    everything = "".join((out_dir / p.name).read_text("utf-8-sig") for p in out_dir.iterdir())
+    for leak in ("flyer", "pta", "chat_key", "session_id", "answers", "{}"):
+        assert leak not in everything, leak
 
 
 @pytest.mark.parametrize(
@@ -331,37 +513,69 @@ def read_names(folder: Path) -> list[str]:
             ["--since", "2025-01-01", "--until", "2025-01-31"],
             "No screenings between 2025-01-01 and 2025-01-31.",
         ),
+        (["--since", "2027-01-01"], "No screenings between 2027-01-01 and today."),
     ],
 )
 def test_bad_dates_and_empty_periods_are_one_clear_line(
-    cli_env: Path, capsys, argv: list[str], message: str
-) -> None:  # type: ignore[no-untyped-def]
+    cli_env: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
     for command in (["stats"], ["export", "--out", str(cli_env.parent / "x")]):
         code, out, err = run(capsys, *command, *argv)
         assert (code, out, err) == (2, "", message + "\n")
+    assert not (cli_env.parent / "x").exists()
 
 
-def test_stats_chart_option_writes_the_png(cli_env: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_database_is_one_line_and_is_not_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "nowhere" / "bot.sqlite3"
+    monkeypatch.setenv("DATABASE_PATH", str(missing))
+    code, out, err = run(capsys, "stats")
+    assert (code, out) == (2, "")
+    assert err == f"No database at {missing} (set DATABASE_PATH).\n"
+    assert not missing.parent.exists()
+
+
+def test_a_file_that_is_not_a_database_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database, just words " * 100)
+    monkeypatch.setenv("DATABASE_PATH", str(notes))
+    code, out, err = run(capsys, "stats", "--format", "json")
+    assert (code, out) == (2, "")
+    assert err == f"Cannot read statistics from {notes}: file is not a database\n"
+
+
+def test_stats_chart_option_writes_the_png(
+    cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     chart = tmp_path / "stats.png"
-    code, _, _ = run(capsys, "stats", "--format", "json", "--chart", str(chart))
-    assert code == 0
-    assert png_size(chart.read_bytes()) == (1080, 1350)
+    code, out, _ = run(capsys, "stats", "--format", "json", "--chart", str(chart))
+    assert code == 0 and json.loads(out)["sessions_started"] == 52
+    assert png_size(chart.read_bytes()) == (WIDTH_PX, HEIGHT_PX)
+    code, _, err = run(capsys, "stats", "--chart", str(tmp_path / "no" / "such" / "dir.png"))
+    assert code == 2 and err.startswith("--chart: cannot write")
 
 
 # --- the chart -----------------------------------------------------------------------------------
 
 
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert data[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
-
-
 def test_chart_is_a_phone_sized_png_even_with_suppressed_or_no_values() -> None:
     data = {
-        "dropoff": {"effort": 9, "plan": "<5"},
-        "outcomes": {"iep_evaluation": 18, "iep_review": "<5"},
+        "dropoff": {"effort": 9, "other": "<5"},
+        "outcomes": {"iep_evaluation": 18, "other": "<5"},
+        "timeline": {
+            "unit": "week",
+            "buckets": [
+                {"from": "2026-11-01", "to": "2026-11-07", "started": 9, "completed": "<5"},
+                {"from": "2026-11-08", "to": "2026-11-21", "started": 12, "completed": "<5"},
+            ],
+        },
     }
-    assert png_size(render_chart(data, question_order=["plan", "effort"])) == (1080, 1350)
-    assert png_size(render_chart({"dropoff": {}, "outcomes": {}})) == (1080, 1350)
+    png = render_chart(data, question_order=["plan", "effort"], labels={"effort": "Effort"})
+    assert png_size(png) == (1200, 1600)
+    empty = {"dropoff": {}, "outcomes": {}, "timeline": {"unit": None, "buckets": []}}
+    assert png_size(render_chart(empty)) == (1200, 1600)
