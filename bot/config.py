@@ -21,8 +21,8 @@ _TOKEN = re.compile(r"^\d{3,12}:[A-Za-z0-9_-]{30,64}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 BOTFATHER_HELP = (
     "Create a bot with @BotFather in Telegram (send /newbot), then put the token it gives "
-    "you in .env as TELEGRAM_BOT_TOKEN=... . To try the screening without Telegram, run: "
-    "iep-bot chat"
+    "you in .env as TELEGRAM_BOT_TOKEN=... . To try the screening without Telegram now: "
+    "make chat (or .venv/bin/iep-bot chat)"
 )
 
 
