@@ -39,6 +39,26 @@ class StoredSession:
     updated_at: float
 
 
+_SESSION_COLUMNS = (
+    "chat_key, session_id, lang, source, state, answers, history, started_day, updated_at"
+)
+
+
+def _session(row: tuple[Any, ...]) -> StoredSession:
+    key, sid, lang, source, state, answers, history, started_day, updated_at = row
+    return StoredSession(
+        chat_key=key,
+        session_id=sid,
+        lang=lang,
+        source=source,
+        state=state,
+        answers=json.loads(answers),
+        history=json.loads(history),
+        started_day=started_day,
+        updated_at=updated_at,
+    )
+
+
 def new_session_id() -> str:
     return secrets.token_hex(6)
 
@@ -82,24 +102,9 @@ class Storage:
 
     def get_session(self, chat_key: str) -> StoredSession | None:
         row = self.db.execute(
-            "SELECT session_id, lang, source, state, answers, history, started_day, updated_at"
-            " FROM sessions WHERE chat_key = ?",
-            [chat_key],
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE chat_key = ?", [chat_key]
         ).fetchone()
-        if row is None:
-            return None
-        sid, lang, source, state, answers, history, started_day, updated_at = row
-        return StoredSession(
-            chat_key=chat_key,
-            session_id=sid,
-            lang=lang,
-            source=source,
-            state=state,
-            answers=json.loads(answers),
-            history=json.loads(history),
-            started_day=started_day,
-            updated_at=updated_at,
-        )
+        return _session(row) if row else None
 
     def save_session(self, session: StoredSession) -> None:
         session.updated_at = self.clock()
@@ -126,15 +131,12 @@ class Storage:
         return self.clock() - session.updated_at > ttl_seconds
 
     def expired_sessions(self, ttl_seconds: float) -> Iterator[StoredSession]:
-        cutoff = self.clock() - ttl_seconds
-        keys = [
-            r["chat_key"]
-            for r in self.db.query("SELECT chat_key FROM sessions WHERE updated_at < ?", [cutoff])
-        ]
-        for key in keys:
-            session = self.get_session(key)
-            if session is not None:
-                yield session
+        rows = self.db.execute(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE updated_at < ?",
+            [self.clock() - ttl_seconds],
+        ).fetchall()  # read all first: the caller deletes them as it goes
+        for row in rows:
+            yield _session(row)
 
     # --- the outcome log ------------------------------------------------------------
 
