@@ -7,7 +7,6 @@ commands work while the bot runs (SQLite in WAL mode lets both use the file).
 from __future__ import annotations
 
 import argparse
-import zoneinfo
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,8 +58,7 @@ def _queue(
         raise Fail(f"Nothing queued: {exc}") from None
     texts = {"*": text}
     count = broadcasts.count_recipients(audience)
-    tz = zoneinfo.ZoneInfo(settings.timezone)
-    now = local_time(storage.clock(), tz)
+    now = local_time(storage.clock(), settings.tz)
     release = now if args.now else next_allowed_time(now, settings.quiet_hours)
     if args.dry_run:
         _check(broadcasts, texts)  # bad input: one line and exit 2, before any preview

@@ -11,7 +11,6 @@ import datetime as dt
 import html
 import logging
 import secrets
-import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -136,7 +135,7 @@ class StaffCompose:
         self.broadcasts = broadcasts
         self.drafts = ComposeDrafts(storage)
         self.machine = Compose()
-        self.tz = zoneinfo.ZoneInfo(settings.timezone)
+        self.tz = settings.tz
         # The language each staff member's app last showed, for messages no update asked
         # for (the weekly tip note); kept in memory only: after a restart, until they write.
         self.staff_languages: dict[int, str] = {}

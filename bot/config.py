@@ -51,6 +51,11 @@ class Settings:
     drip_hour: int = 10  # local hour of the weekly tip
 
     @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        """TIMEZONE as a zone (validated at load; ZoneInfo caches its instances)."""
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
     def bot_api_base(self) -> str:
         """Root for method calls: PTB appends the token and the method name."""
         return f"{self.api_url}/bot"

@@ -7,7 +7,6 @@ a restart, a second check in the same hour, or two checks racing never send it t
 from __future__ import annotations
 
 import logging
-import zoneinfo
 from dataclasses import dataclass
 
 from bot.broadcast import Broadcasts
@@ -37,7 +36,7 @@ def run_weekly_tip(
     """Queue this week's tip if it is due and not done yet; None when there is nothing to do."""
     if settings.drip_weekday is None:
         return None
-    now = local_time(storage.clock(), zoneinfo.ZoneInfo(settings.timezone))
+    now = local_time(storage.clock(), settings.tz)
     week = drip_due(now, settings.drip_weekday, settings.drip_hour)
     if week is None:
         return None
