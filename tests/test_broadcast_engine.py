@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -192,21 +193,32 @@ async def test_a_crash_mid_broadcast_resumes_with_no_duplicates(env: BotEnv) -> 
     assert len(first_run) + len(second_run) == 39
 
 
+def before_claim(engine: DeliveryEngine, n: int, action: Callable[[int], Any]) -> None:
+    """Run `action(broadcast_id)` just before the engine's n-th claim: something a parent
+    or staff member does while the broadcast is under way."""
+    broadcasts = engine.broadcasts
+    vars(broadcasts).pop("claim", None)  # back to the real method
+    original = broadcasts.claim
+    count = 0
+
+    def claim(broadcast_id: int, key: str) -> Any:
+        nonlocal count
+        count += 1
+        if count == n:
+            action(broadcast_id)
+        return original(broadcast_id, key)
+
+    broadcasts.claim = claim  # type: ignore[method-assign]
+
+
 async def test_stop_mid_broadcast_is_honoured(env: BotEnv) -> None:
     ids = subscribe(env, 20)
     broadcast_id = queue(env)
-    engine = engine_for(env, workers=1)
+    engine = engine_for(env, workers=1)  # one sender: recipients in subscription order
     storage = env.storage
     assert storage is not None
-
-    original = engine.broadcasts.claim
-
-    def claim_after_a_stop(bid: int, key: str) -> Any:
-        if key == f"key-{ids[5]}":
-            storage.remove_subscriber(f"key-{ids[10]}", event="left")  # /stop arrives meanwhile
-        return original(bid, key)
-
-    engine.broadcasts.claim = claim_after_a_stop  # type: ignore[method-assign]
+    # While the 6th parent is being sent to, the 11th sends /stop.
+    before_claim(engine, 6, lambda _: storage.remove_subscriber(f"key-{ids[10]}", event="left"))
     await engine.work()
     assert ids[10] not in sent_to(env.api)
     done = row(env, broadcast_id)
@@ -218,32 +230,14 @@ async def test_pause_resume_and_cancel(env: BotEnv) -> None:
     broadcasts: Broadcasts = env.app.bot_data["services"].broadcasts
     broadcast_id = queue(env)
     engine = engine_for(env, workers=1)
-    original = engine.broadcasts.claim
-    calls = {"n": 0}
-
-    def pause_after_ten(bid: int, key: str) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 10:
-            broadcasts.pause(bid)
-        return original(bid, key)
-
-    engine.broadcasts.claim = pause_after_ten  # type: ignore[method-assign]
+    before_claim(engine, 10, broadcasts.pause)
     await engine.work()
     paused = row(env, broadcast_id)
     assert paused.status == "paused" and paused.sent == 10
     await engine.work()  # nothing is due while paused
     assert row(env, broadcast_id).sent == 10
     assert broadcasts.resume(broadcast_id)
-    engine.broadcasts.claim = original  # type: ignore[method-assign]
-    calls["n"] = 0
-
-    def cancel_after_five(bid: int, key: str) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 5:
-            broadcasts.cancel(bid)
-        return original(bid, key)
-
-    engine.broadcasts.claim = cancel_after_five  # type: ignore[method-assign]
+    before_claim(engine, 5, broadcasts.cancel)
     await engine.work()
     cancelled = row(env, broadcast_id)
     assert cancelled.status == "cancelled" and cancelled.sent == 15
