@@ -28,19 +28,16 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from bot.content import DEFAULT_CONTENT_DIR, load_yaml
 from bot.stats import compute_stats
 from bot.storage import Storage
+from flows.spec import parse_spec
 
 TARGET_SECONDS, TARGET_MB = 1.0, 150.0
-QUESTIONS = ["plan", "school_said", "progress", "effort", "emotions", "attention", "services"]
-OUTCOMES = [
-    "iep_review",
-    "current_504_not_enough",
-    "iep_evaluation",
-    "full_evaluation_first",
-    "plan_504_may_fit",
-    "no_strong_signs",
-]
+# The real screening's question and outcome ids, so the figures follow the content.
+_SPEC = parse_spec(load_yaml(DEFAULT_CONTENT_DIR / "screening.yaml"))
+QUESTIONS = list(_SPEC.questions)
+OUTCOMES = list(_SPEC.outcome_ids)
 # Deep-link sources: a few big campaigns and a long tail of one-off links (to be folded).
 SOURCES = ["direct"] * 8 + ["flyer", "pta", "clinic", "facebook", "school", "radio"]
 IN_PROGRESS = 2_000

@@ -1,7 +1,8 @@
 """Load and validate content/: the shared screening definition and one text tree per language.
 
-A language is a folder content/<code>/ with ui.yaml, screening.yaml and learn.yaml, tips.yaml
-for broadcasts, and any other NAME.yaml of UI strings for a feature (read as "NAME.key").
+A language is a folder content/<code>/ with ui.yaml, screening.yaml, learn.yaml, crisis.yaml
+(the typed words that bring up the crisis notice), tips.yaml for broadcasts, and any other
+NAME.yaml of UI strings for a feature (read as "NAME.key").
 Adding a language is adding a folder: nothing here names one, except that English is the
 reference the others are compared with.
 """
@@ -19,16 +20,16 @@ from typing import Any
 
 import yaml
 
+from flows.crisis import CrisisMatcher, CrisisPatternError
 from flows.spec import NOTICES, ContentError, ScreeningSpec, parse_spec
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 REFERENCE_LANGUAGE = "en"
-EXPLAINER_LIMIT = 700  # characters of title + body: one phone screen
+EXPLAINER_PAGE_LIMIT = 450  # visible characters of one page: one phone screen with buttons
 MESSAGE_LIMIT = 4096  # Telegram's hard limit for a text message
-BUTTON_LIMIT = 48  # longer labels are cut off on a phone
 _LANG = re.compile(r"^[a-z]{2,3}$")
 _ALLOWED_TAGS = {"b", "i", "a"}
-_CORE_FILES = {"ui", "screening", "learn", "tips"}
+_CORE_FILES = {"ui", "screening", "learn", "tips", "crisis"}
 
 
 class _Yaml12Loader(yaml.SafeLoader):
@@ -60,9 +61,14 @@ class Explainer:
     id: str
     button: str
     title: str
-    body: str
+    pages: tuple[str, ...]  # `body` in the file: one text, or a list of pages
     sources: tuple[str, ...]
     reviewed: dt.date
+
+    @property
+    def body(self) -> str:
+        """Every page, for checks that read the whole text."""
+        return "\n\n".join(self.pages)
 
 
 @dataclass(frozen=True)
@@ -85,8 +91,8 @@ class QuestionText:
 @dataclass(frozen=True)
 class OutcomeText:
     title: str
-    body: str
-    steps: tuple[str, ...]
+    lead: str  # one or two sentences, on the first result message
+    steps: tuple[str, ...]  # the first on the first message, every one in the details
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,8 @@ class LanguagePack:
     code: str
     ui: Mapping[str, Any]
     questions: Mapping[str, QuestionText]
-    notices: Mapping[str, str]
+    notices: Mapping[str, str]  # red flags in full: the result's details, the crisis pause
+    flags: Mapping[str, str]  # red flags in one short line: the top of a result
     outcomes: Mapping[str, OutcomeText]
     explainers: Mapping[str, Explainer]
     tips: tuple[Tip, ...]
@@ -207,7 +214,7 @@ def _load_outcomes(
             raise ContentError(source, f"outcomes.{oid}.steps", "expected 1 to 4 steps")
         result[oid] = OutcomeText(
             title=_text(node, "title", source, f"outcomes.{oid}"),
-            body=_text(node, "body", source, f"outcomes.{oid}"),
+            lead=_text(node, "lead", source, f"outcomes.{oid}"),
             steps=tuple(
                 _text(dict(enumerate(steps)), i, source, f"outcomes.{oid}.steps")  # type: ignore[arg-type]
                 for i in range(len(steps))
@@ -221,17 +228,33 @@ def _load_explainers(raw: Mapping[str, Any], source: str) -> dict[str, Explainer
     result: dict[str, Explainer] = {}
     for eid, node in explainers.items():
         where = f"explainers.{eid}"
+        body = _require(node, "body", source, where)
+        if isinstance(body, list):
+            if not body:
+                raise ContentError(source, f"{where}.body", "an empty list of pages")
+            pages = tuple(
+                _text(dict(enumerate(body)), i, source, f"{where}.body")  # type: ignore[arg-type]
+                for i in range(len(body))
+            )
+        else:
+            pages = (_text(node, "body", source, where),)
         explainer = Explainer(
             id=str(eid),
             button=_text(node, "button", source, where),
             title=_text(node, "title", source, where),
-            body=_text(node, "body", source, where),
+            pages=pages,
             sources=_sources(node, source, where),
             reviewed=_date(node, "reviewed", source, where),
         )
-        size = len(visible_text(explainer.title)) + len(visible_text(explainer.body))
-        if size > EXPLAINER_LIMIT:
-            raise ContentError(source, where, f"{size} characters; keep it to {EXPLAINER_LIMIT}")
+        for i, page in enumerate(pages):
+            size = len(visible_text(page)) + (len(visible_text(explainer.title)) if i == 0 else 0)
+            if size > EXPLAINER_PAGE_LIMIT:
+                raise ContentError(
+                    source,
+                    f"{where}.body" + (f"[{i}]" if len(pages) > 1 else ""),
+                    f"{size} characters on one page; keep a page to {EXPLAINER_PAGE_LIMIT}"
+                    " (a list of pages is allowed)",
+                )
         result[explainer.id] = explainer
     return result
 
@@ -258,8 +281,8 @@ def _load_tips(raw: Mapping[str, Any] | None, source: str) -> tuple[Tip, ...]:
 def load_language(root: Path, code: str, spec: ScreeningSpec) -> LanguagePack:
     """Load one language folder and check it against the screening."""
     folder = root / code
-    ui_src, scr_src, learn_src = (
-        str(folder / f) for f in ("ui.yaml", "screening.yaml", "learn.yaml")
+    ui_src, scr_src, learn_src, crisis_src = (
+        str(folder / f) for f in ("ui.yaml", "screening.yaml", "learn.yaml", "crisis.yaml")
     )
     ui = load_yaml(folder / "ui.yaml")
     if isinstance(ui, Mapping):
@@ -270,24 +293,36 @@ def load_language(root: Path, code: str, spec: ScreeningSpec) -> LanguagePack:
                 ui[extra.stem] = load_yaml(extra)
     screening = load_yaml(folder / "screening.yaml")
     learn = load_yaml(folder / "learn.yaml")
+    crisis = load_yaml(folder / "crisis.yaml")
     tips_path = folder / "tips.yaml"
     tips = load_yaml(tips_path) if tips_path.exists() else None
-    for src, node in ((ui_src, ui), (scr_src, screening), (learn_src, learn)):
+    for src, node in ((ui_src, ui), (scr_src, screening), (learn_src, learn), (crisis_src, crisis)):
         if not isinstance(node, Mapping):
             raise ContentError(src, "(top level)", "expected a mapping")
-    for key, value in _flatten(ui):
+    for key, value in flatten(ui):
         if isinstance(value, str):
             _text({"v": value}, "v", ui_src, key)
     notices_raw = _require(screening, "notices", scr_src, "")
+    flags_raw = _require(screening, "flags", scr_src, "")
+    crisis_words = _require(crisis, "words", crisis_src, "")
+    if not isinstance(crisis_words, list) or not all(
+        isinstance(w, str) and w.strip() for w in crisis_words
+    ):
+        raise ContentError(crisis_src, "words", "expected a list of words or phrases")
+    try:
+        CrisisMatcher(crisis_words)  # a pattern that cannot be read must stop the bot
+    except CrisisPatternError as exc:
+        raise ContentError(crisis_src, "words", str(exc)) from None
     pack = LanguagePack(
         code=code,
         ui=ui,
         questions=_load_questions(screening, spec, scr_src),
         notices={n: _text(notices_raw, n, scr_src, "notices") for n in NOTICES},
+        flags={n: _text(flags_raw, n, scr_src, "flags") for n in NOTICES},
         outcomes=_load_outcomes(screening, spec, scr_src),
         explainers=_load_explainers(learn, learn_src),
         tips=_load_tips(tips, str(tips_path)),
-        crisis_words=tuple(str(w).lower() for w in _require(ui, "crisis_words", ui_src, "")),
+        crisis_words=tuple(w.strip() for w in crisis_words),
     )
     for rule in spec.outcomes:
         if rule.explainer not in pack.explainers:
@@ -358,12 +393,12 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def _flatten(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+def flatten(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     if isinstance(node, Mapping):
         for key, value in node.items():
-            yield from _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+            yield from flatten(value, f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            yield from _flatten(value, f"{prefix}[{i}]")
+            yield from flatten(value, f"{prefix}[{i}]")
     else:
         yield prefix, node

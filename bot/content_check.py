@@ -8,19 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot import forbidden, readability
 from bot.callbacks import Action, CallbackCodec
 from bot.content import (
-    BUTTON_LIMIT,
     MESSAGE_LIMIT,
     REFERENCE_LANGUAGE,
     Content,
     LanguagePack,
-    _flatten,
+    flatten,
     load_content,
     load_yaml,
     placeholders,
     visible_text,
 )
+from bot.screens_check import check_screens
 from flows.spec import ContentError
 
 WHY_LIMIT = 200  # answerCallbackQuery shows at most 200 characters
@@ -42,6 +43,9 @@ def check_content(root: Path) -> list[str]:
         if code != REFERENCE_LANGUAGE:
             problems += _parity(root, reference, pack)
     problems += _callback_sizes(content)
+    problems += check_screens(content)
+    problems += readability.reading_level_problems(content)
+    problems += forbidden.check(readability.parent_strings(content))
     return problems
 
 
@@ -51,18 +55,12 @@ def _limits(content: Content, pack: LanguagePack) -> list[str]:
     for qid, words in pack.questions.items():
         if len(visible_text(words.why)) > WHY_LIMIT:
             problems.append(f"{src}: questions.{qid}.why: over {WHY_LIMIT} characters")
-        for option, label in words.options.items():
-            if len(label) > BUTTON_LIMIT:
-                problems.append(f"{src}: questions.{qid}.options.{option}: over {BUTTON_LIMIT}")
     for oid, words in pack.outcomes.items():
-        # The outcome screen with every notice is the longest message the bot sends.
-        size = len(words.title) + len(words.body) + sum(len(s) for s in words.steps)
-        size += sum(len(n) for n in pack.notices.values()) + 4 * 120 + 400
+        # The details message, with every notice, is the longest message the bot sends.
+        size = len(words.title) + len(words.lead) + sum(len(s) for s in words.steps)
+        size += sum(len(n) for n in pack.notices.values()) + 4 * 120 + 600
         if size > MESSAGE_LIMIT:
-            problems.append(f"{src}: outcomes.{oid}: the screen may exceed {MESSAGE_LIMIT}")
-    for eid, explainer in pack.explainers.items():
-        if len(explainer.button) > BUTTON_LIMIT:
-            problems.append(f"content/{pack.code}/learn.yaml: explainers.{eid}.button: too long")
+            problems.append(f"{src}: outcomes.{oid}: the details may exceed {MESSAGE_LIMIT}")
     return problems
 
 
@@ -81,8 +79,8 @@ def _parity(root: Path, reference: LanguagePack, pack: LanguagePack) -> list[str
         if not ref_path.exists():
             problems.append(f"content/{pack.code}/{name}: {reference.code} has no such file")
             continue
-        ref_flat = dict(_flatten(load_yaml(ref_path)))
-        flat = dict(_flatten(load_yaml(path)))
+        ref_flat = dict(flatten(load_yaml(ref_path)))
+        flat = dict(flatten(load_yaml(path)))
         for key in sorted(set(ref_flat) - set(flat)):
             if not _is_list_item(key):
                 problems.append(f"content/{pack.code}/{name}: {key}: missing")
@@ -112,7 +110,7 @@ def _parity(root: Path, reference: LanguagePack, pack: LanguagePack) -> list[str
 
 def _is_list_item(key: str) -> bool:
     # Crisis words and citations are lists whose length may differ between languages.
-    return key.startswith("crisis_words[") or ".sources[" in key or key.startswith("tips[")
+    return key.startswith("words[") or ".sources[" in key or key.startswith("tips[")
 
 
 def _untranslated(key: str, ref_value: str, value: str) -> bool:

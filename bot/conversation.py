@@ -6,21 +6,24 @@ very same flow, content and storage as the bot.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from bot.actions import A
 from bot.callbacks import Action
 from bot.config import Settings
 from bot.content import Content, LanguagePack
+from bot.layout import option_rows
+from bot.result import book_row, details_screen, first_screen
 from bot.storage import Storage, StoredSession, new_session_id
-from bot.subscriptions import INTEREST as INTEREST_KIND
-from bot.subscriptions import OFFER as OFFER_KIND
 from bot.subscriptions import Subscriptions
 from bot.views import Button, Reply, Screen
+from flows.crisis import CrisisMatcher
 from flows.machine import NotAllowed
-from flows.outcomes import Decision
+from flows.outcomes import Decision, decide
 from flows.screening import InvalidAnswer, Screening, ScreeningSession
 from flows.spec import OUTCOME_STATE
 
@@ -28,28 +31,6 @@ log = logging.getLogger(__name__)
 
 SOURCE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PARENT_CENTER_URL = "https://www.parentcenterhub.org/find-your-center/"
-_SHORT_OPTION = 12  # options this short fit side by side on a phone
-
-
-class A:
-    """Action kinds (kept to one or two letters: callback data has 64 bytes)."""
-
-    MENU = "m"
-    SCREEN = "s"  # start a screening (or offer to resume one)
-    CONTINUE = "c"
-    OVER = "o"  # start over
-    ANSWER = "a"
-    BACK = "b"
-    WHY = "w"
-    LEARN = "l"
-    EXPLAIN = "e"
-    BOOK = "k"
-    FREE_HELP = "f"
-    PRIVACY = "p"
-    LANGUAGES = "g"
-    SET_LANGUAGE = "L"
-    TIPS = OFFER_KIND  # tip subscriptions: bot/subscriptions.py
-    INTEREST = INTEREST_KIND
 
 
 @dataclass(frozen=True)
@@ -90,6 +71,11 @@ class Conversation:
         self.screening = screening
         self.subscriptions = Subscriptions(storage, content)
         self.ttl_seconds = settings.session_ttl_days * 86400
+        # Every language's crisis words, whatever the chat's language: a parent who reads
+        # Spanish may type English, and the other way round.
+        self.crisis = CrisisMatcher(
+            word for pack in content.languages.values() for word in pack.crisis_words
+        )
 
     # --- entry points -----------------------------------------------------------------
 
@@ -151,8 +137,9 @@ class Conversation:
         """Anything typed, sent or edited where a button is expected."""
         session, reply = self._load(chat)
         pack = self._pack(chat, session)
-        if text and self._signals_crisis(text):
-            reply.add(Screen(pack.notices["crisis"]))
+        if text and self.crisis.matches(text):
+            # Safety first, and nothing after it: the screening waits for the parent.
+            return reply.add(self.crisis_screen(pack, session, replace=False))
         if session is not None:
             reply.add(Screen(pack.t("not_understood")))
             return reply.add(self._question_screen(pack, session, replace=False))
@@ -166,12 +153,14 @@ class Conversation:
             # The welcome (with its disclaimer) and an outcome stay readable: new message.
             A.SCREEN: lambda: self._start_screening(chat, replace=False, fresh=False),
             A.OVER: lambda: self._start_screening(chat, replace=False, fresh=True),
-            A.CONTINUE: lambda: self._continue(chat),
+            A.CONTINUE: lambda: self._continue(chat, replace=action.arg(0) != "new"),
+            A.PAUSE: lambda: self._pause(chat),
             A.ANSWER: lambda: self._answer(chat, action),
             A.BACK: lambda: self._back(chat, action),
             A.WHY: lambda: self._why(chat, action),
+            A.DETAILS: lambda: self._details(chat, action.arg(0)),
             A.LEARN: lambda: self._learn_menu(chat),
-            A.EXPLAIN: lambda: self._explainer(chat, action.arg(0)),
+            A.EXPLAIN: lambda: self._explainer(chat, action.arg(0), action.arg(1, "0")),
             A.BOOK: lambda: self._book(chat, action.arg(0)),
             A.FREE_HELP: lambda: self._free_help(chat),
             A.PRIVACY: lambda: self.privacy(chat, replace=True),
@@ -227,12 +216,19 @@ class Conversation:
         self.storage.save_session(session)
         return reply.add(self._question_screen(self._pack(chat, session), session, replace=replace))
 
-    def _continue(self, chat: Chat) -> Reply:
+    def _continue(self, chat: Chat, *, replace: bool = True) -> Reply:
         session, reply = self._load(chat)
         pack = self._pack(chat, session)
         if session is None:
-            return reply.add(self._welcome(pack, replace=True))
-        return reply.add(self._question_screen(pack, session, replace=True))
+            return reply.add(self._welcome(pack, replace=replace))
+        return reply.add(self._question_screen(pack, session, replace=replace))
+
+    def _pause(self, chat: Chat) -> Reply:
+        """ "Stop for now" at the crisis pause: the screening is kept for later."""
+        session, reply = self._load(chat)
+        pack = self._pack(chat, session)
+        text = pack.t("crisis.stopped", ttl_days=self.settings.session_ttl_days)
+        return reply.add(Screen(text, self._menu_row(pack)))
 
     def _current(self, chat: Chat, action: Action) -> tuple[StoredSession | None, Reply]:
         """The session a question button belongs to, or None (with a stale reply) if not."""
@@ -256,20 +252,24 @@ class Conversation:
         _store(session, model)
         pack = self._pack(chat, session)
         crisis = "crisis" in step.new_notices
-        if crisis:
-            # Safety first: the pressed message becomes the crisis notice, then we go on.
-            reply.add(Screen(pack.notices["crisis"], replace=True))
         if step.decision is not None:
             self.storage.finish_session(
                 session, outcome_id=step.decision.outcome_id, answers=model.path_answers()
             )
             log.info("screening completed outcome=%s", step.decision.outcome_id)
+            if crisis:  # the last answer: 988 and 911 still come first, the result below
+                reply.add(self.crisis_screen(pack, None, replace=True))
             return reply.add(
-                self._outcome_screen(pack, session, model, step.decision, replace=not crisis)
+                first_screen(pack, step.decision, session.session_id, replace=not crisis)
             )
         self.storage.save_session(session)
-        notices = tuple(n for n in step.new_notices if n != "crisis")
-        return reply.add(self._question_screen(pack, session, replace=not crisis, notices=notices))
+        if crisis:
+            # Safety first: the screening pauses on the crisis notice until the parent
+            # chooses to go on (the next question is saved, not shown).
+            return reply.add(self.crisis_screen(pack, session, replace=True))
+        return reply.add(
+            self._question_screen(pack, session, replace=True, notices=step.new_notices)
+        )
 
     def _back(self, chat: Chat, action: Action) -> Reply:
         session, reply = self._current(chat, action)
@@ -312,7 +312,7 @@ class Conversation:
             "progress", n=len(session.history) + 1, total=self.screening.estimated_total(model)
         )
         parts = [f"<i>{progress}</i>"]
-        parts += [pack.notices[n] for n in notices]
+        parts += [pack.flags[n] for n in notices]  # in full on the result's details
         parts.append(f"<b>{words.text}</b>")
         earlier = session.answers.get(qid)
         if earlier is not None:
@@ -324,48 +324,51 @@ class Conversation:
             return Button(mark + words.options[option], Action(A.ANSWER, (sid, qid, option)))
 
         buttons = [option_button(o) for o in question.options]
-        if all(len(words.options[o]) <= _SHORT_OPTION for o in question.options):
-            option_rows: list[tuple[Button, ...]] = [tuple(buttons)]
-        else:
-            option_rows = [(b,) for b in buttons]
+        # Laid out with the labels as shown, "✓ " included: the mark takes room too.
+        rows = [tuple(buttons[i] for i in row) for row in option_rows([b.label for b in buttons])]
         nav = []
         if self.screening.can_go_back(model):
             nav.append(Button(pack.t("buttons.back"), Action(A.BACK, (sid, qid))))
         nav.append(Button(pack.t("buttons.why"), Action(A.WHY, (sid, qid))))
-        return Screen("\n\n".join(parts), (*option_rows, tuple(nav)), replace=replace)
+        return Screen("\n\n".join(parts), (*rows, tuple(nav)), replace=replace)
 
-    def _outcome_screen(
-        self,
-        pack: LanguagePack,
-        session: StoredSession,
-        model: ScreeningSession,
-        decision: Decision,
-        *,
-        replace: bool,
+    def crisis_screen(
+        self, pack: LanguagePack, session: StoredSession | None, *, replace: bool
     ) -> Screen:
-        words = pack.outcomes[decision.outcome_id]
-        notices = self.screening.notices(model)
-        parts = [f"<b>{pack.t('outcome_header')}</b>"]
-        if "crisis" in notices:
-            parts.append(pack.notices["crisis"])
-        parts.append(f"<b>{words.title}</b>\n{words.body}")
-        because = [f"• {pack.questions[q].said[o]}" for q, o in decision.reasons]
-        parts.append(pack.t("because") + "\n" + "\n".join(because))
-        steps = [f"{i}. {step}" for i, step in enumerate(words.steps, 1)]
-        parts.append(pack.t("next_steps") + "\n" + "\n".join(steps))
-        parts += [pack.notices[n] for n in notices if n != "crisis"]
-        parts.append(f"<i>{pack.t('disclaimer')}</i>")
-        sid = session.session_id
-        rows = (
-            (Button(pack.t("buttons.book"), Action(A.BOOK, (sid,))),),
-            (Button(pack.t("buttons.free_help"), Action(A.FREE_HELP)),),
-            (Button(pack.t("subscribe.outcome_button"), Action(A.TIPS)),),
-            (
-                Button(pack.t("buttons.learn_more"), Action(A.EXPLAIN, (decision.explainer,))),
-                Button(pack.t("buttons.start_over"), Action(A.OVER)),
-            ),
-        )
-        return Screen("\n\n".join(parts), rows, replace=replace)
+        """988 and 911 first, with a link to the Lifeline; then the parent decides."""
+        rows: list[tuple[Button, ...]] = [
+            (Button(pack.t("crisis.link"), url=pack.t("crisis.url")),)
+        ]
+        if session is not None:
+            rows.append((Button(pack.t("crisis.continue"), Action(A.CONTINUE, ("new",))),))
+            rows.append((Button(pack.t("crisis.stop"), Action(A.PAUSE)),))
+        else:
+            rows.append((Button(pack.t("crisis.menu"), Action(A.MENU)),))
+        return Screen(pack.notices["crisis"], tuple(rows), replace=replace)
+
+    def _details(self, chat: Chat, session_id: str) -> Reply:
+        """A result's next steps and details, worked out again from its logged answers."""
+        pack = self._pack(chat)
+        decision = self._logged_decision(session_id)
+        if decision is None:
+            return Reply().add(Screen(pack.t("details_gone"), self._menu_row(pack)))
+        return Reply().add(details_screen(pack, decision, session_id))
+
+    def _logged_decision(self, session_id: str) -> Decision | None:
+        """The decision behind a logged result, or None when it is gone or today's rules
+        would decide otherwise (logged under older rules: not re-explained with words it
+        never had)."""
+        row = self.storage.outcome_of(session_id) if session_id else None
+        if row is None or not row["outcome_id"]:
+            return None
+        try:
+            answers = json.loads(str(row["answers"]))
+        except ValueError:
+            return None
+        if not isinstance(answers, dict):
+            return None
+        decision = decide(self.content.spec, {str(q): str(o) for q, o in answers.items()})
+        return decision if decision.outcome_id == row["outcome_id"] else None
 
     def _welcome(
         self, pack: LanguagePack, *, replace: bool = False, with_intro: bool = True
@@ -378,7 +381,10 @@ class Conversation:
         rows = (
             (Button(pack.t("menu.screening"), Action(A.SCREEN)),),
             (Button(pack.t("menu.learn"), Action(A.LEARN)),),
-            (Button(pack.t("menu.book"), Action(A.BOOK, ("-",))),),
+            (
+                Button(pack.t("menu.book"), Action(A.BOOK, ("-",))),
+                Button(pack.t("menu.free_help"), Action(A.FREE_HELP)),
+            ),
             (Button(pack.t("subscribe.menu_button"), Action(A.TIPS)),),
             (
                 Button(pack.t("menu.privacy"), Action(A.PRIVACY)),
@@ -404,29 +410,37 @@ class Conversation:
 
     def _learn_menu(self, chat: Chat) -> Reply:
         pack = self._pack(chat)
-        rows = tuple(
-            (Button(e.button, Action(A.EXPLAIN, (e.id,))),) for e in pack.explainers.values()
-        )
+        buttons = [Button(e.button, Action(A.EXPLAIN, (e.id,))) for e in pack.explainers.values()]
+        rows = [tuple(buttons[i] for i in row) for row in option_rows([b.label for b in buttons])]
         return Reply().add(
             Screen(pack.t("learn_intro"), (*rows, *self._menu_row(pack)), replace=True)
         )
 
-    def _explainer(self, chat: Chat, explainer_id: str) -> Reply:
+    def _explainer(self, chat: Chat, explainer_id: str, page: str = "0") -> Reply:
         pack = self._pack(chat)
         explainer = pack.explainers.get(explainer_id)
-        if explainer is None:
+        index = int(page) if page.isdigit() else -1
+        if explainer is None or not 0 <= index < len(explainer.pages):
             return self.stale(chat)
-        text = (
-            f"<b>{explainer.title}</b>\n\n{explainer.body}\n\n"
-            f"<i>{pack.t('reviewed', date=explainer.reviewed.isoformat())}</i>"
+        parts = [f"<b>{explainer.title}</b>"] if index == 0 else []
+        parts.append(explainer.pages[index])
+        last = index == len(explainer.pages) - 1
+        if last:
+            parts.append(f"<i>{pack.t('reviewed', date=explainer.reviewed.isoformat())}</i>")
+        rows: list[tuple[Button, ...]] = []
+        if not last:
+            label = pack.t("buttons.next_page")
+            rows.append((Button(label, Action(A.EXPLAIN, (explainer.id, str(index + 1)))),))
+        rows.append(book_row(pack))
+        rows.append(
+            (
+                Button(pack.t("buttons.learn_menu"), Action(A.LEARN)),
+                Button(pack.t("menu.menu"), Action(A.MENU)),
+            )
         )
-        rows = (
-            (Button(pack.t("buttons.learn_menu"), Action(A.LEARN)),),
-            (Button(pack.t("buttons.book"), Action(A.BOOK, ("-",))),),
-            *self._menu_row(pack),
-        )
-        # A new message: the outcome or menu it came from stays readable above it.
-        return Reply().add(Screen(text, rows))
+        # The first page is a new message (the result or menu it came from stays readable
+        # above it); the next pages turn this one's page in place.
+        return Reply().add(Screen("\n\n".join(parts), tuple(rows), replace=index > 0))
 
     def _book(self, chat: Chat, session_id: str) -> Reply:
         """Record the press first, then show the link (the press counts even if unopened)."""
@@ -438,7 +452,11 @@ class Conversation:
         )
         url = booking_link(self.settings.booking_url, outcome_id)
         text = pack.t("book_intro", practice=self.settings.practice_name)
-        return Reply().add(Screen(text, ((Button(pack.t("book_link"), url=url),),)))
+        row = (
+            Button(pack.t("book_link"), url=url),
+            Button(pack.t("buttons.free_help"), url=PARENT_CENTER_URL),
+        )
+        return Reply().add(Screen(text, (row,)))
 
     def _free_help(self, chat: Chat) -> Reply:
         pack = self._pack(chat)
@@ -489,14 +507,6 @@ class Conversation:
         if session is not None and session.lang in self.content.languages:
             return self.content.pack(session.lang)
         return self.content.pack(self.language_of(chat))
-
-    def _signals_crisis(self, text: str) -> bool:
-        lowered = text.lower()
-        return any(
-            word in lowered
-            for pack in self.content.languages.values()
-            for word in pack.crisis_words
-        )
 
 
 def _model(session: StoredSession) -> ScreeningSession:

@@ -18,7 +18,7 @@ from typing import Any
 from transitions import EventData, Machine
 
 from flows.machine import NotAllowed, fire
-from flows.outcomes import Decision, decide
+from flows.outcomes import Decision, decide, raised_flags
 from flows.spec import OUTCOME_STATE, ScreeningSpec
 
 
@@ -87,6 +87,13 @@ class Screening:
                     conditions=[_CameFrom(prev)],
                     before=[_forget_last_step],
                 )
+        # Questions whose answer changes the way on: an option of their own leads elsewhere,
+        # or a later branching rule looks at them.
+        self._branching = {
+            q.id
+            for q in spec.questions.values()
+            if len(set(q.option_next.values())) > 1 or (q.option_next and q.routes)
+        } | {ref for q in spec.questions.values() for route in q.routes for ref in route.when}
         self._runner = ScreeningSession(state=spec.start)
         self.machine.add_model(self._runner, initial=spec.start)
 
@@ -105,7 +112,7 @@ class Screening:
         new_notices = (notice,) if notice else ()
         decision = None
         if session.finished:
-            decision = decide(self.spec, session.path_answers(), session.history)
+            decision = decide(self.spec, session.path_answers())
         return Step(session.state, new_notices, decision)
 
     def back(self, session: ScreeningSession) -> Step:
@@ -116,30 +123,36 @@ class Screening:
         return Step(session.state)
 
     def notices(self, session: ScreeningSession) -> list[str]:
-        """Notices raised by the answers on the path, in the order they were raised."""
-        found: list[str] = []
-        for qid, option in session.path_answers().items():
-            notice = self.spec.questions[qid].option_notice.get(option)
-            if notice and notice not in found:
-                found.append(notice)
-        return found
+        """Red flags raised by the answers on the path, most urgent first."""
+        return list(raised_flags(self.spec, session.path_answers()))
 
     def can_go_back(self, session: ScreeningSession) -> bool:
         return bool(session.history) and not session.finished
 
     def estimated_total(self, session: ScreeningSession) -> int:
-        """How many questions this path will take, as far as the answers so far tell."""
-        count = len(session.history)
-        state = session.state
-        answers = dict(session.answers)
-        seen: set[str] = set()
-        while state in self.spec.questions and state not in seen:
-            seen.add(state)
-            count += 1
-            # Unanswered questions ahead are walked with their first option.
-            answers.setdefault(state, self.spec.questions[state].options[0])
-            state = self.spec.next_question(state, answers)
-        return count
+        """How many questions this path will take, as far as the answers so far tell.
+
+        An unanswered question that changes the way (the age, the plan) counts its longest
+        way on, so "about N" never promises fewer questions than there will be; any other
+        unanswered question is walked with its first option (it cannot change the length).
+        """
+        return len(session.history) + self._longest(session.state, dict(session.answers))
+
+    def _longest(self, state: str, answers: dict[str, str]) -> int:
+        question = self.spec.questions.get(state)
+        if question is None:
+            return 0
+        if state in answers:
+            options: tuple[str, ...] = (answers[state],)
+        elif state in self._branching:
+            options = question.options
+        else:
+            options = question.options[:1]
+        best = 0
+        for option in options:
+            now = {**answers, state: option}
+            best = max(best, 1 + self._longest(self.spec.next_question(state, now), now))
+        return best
 
     def _fire(self, session: ScreeningSession, trigger: str, **kwargs: Any) -> None:
         runner = self._runner

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 OUTCOME_STATE = "outcome"
+# Red flags, most urgent first: the order they are shown in at the top of a result.
 NOTICES = ("crisis", "mdr", "pwn")
+NOT_SURE = "not_sure"  # the option key that means "I don't know"; never a reason
 _KEY = re.compile(r"^[a-z0-9_]{1,16}$")  # question and option keys travel in callback data
 _OUTCOME_ID = re.compile(r"^[a-z0-9_]{1,40}$")  # outcome ids appear in logs and UTM tags
 
@@ -28,11 +30,12 @@ class ContentError(ValueError):
 
 @dataclass(frozen=True)
 class Condition:
-    """One test on the answers: an answer in a set, or a minimum number of signs."""
+    """One test on the answers: an answer in a set, or a minimum of signs or "not sure"s."""
 
     question: str | None = None
     options: frozenset[str] = frozenset()
     signs_at_least: int | None = None
+    not_sure_at_least: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,14 +53,27 @@ class Question:
     option_next: Mapping[str, str]
     option_notice: Mapping[str, str]
     routes: tuple[Route, ...]
+    context: bool = False  # says where the family is (age, plan); never a reason
+
+
+@dataclass(frozen=True)
+class Clause:
+    """Every condition in `all`, and at least one in `any` when it has any."""
+
+    all: tuple[Condition, ...] = ()
+    any: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True)
 class OutcomeRule:
     id: str
     explainer: str
-    all: tuple[Condition, ...]
-    any: tuple[Condition, ...]
+    first_step: str
+    clauses: tuple[Clause, ...]  # any one of them; none means "always"
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        return tuple(c for clause in self.clauses for c in (*clause.all, *clause.any))
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,21 @@ class ScreeningSpec:
     @property
     def outcome_ids(self) -> tuple[str, ...]:
         return tuple(rule.id for rule in self.outcomes)
+
+    def rule(self, outcome_id: str) -> OutcomeRule:
+        return next(rule for rule in self.outcomes if rule.id == outcome_id)
+
+    def may_be_reason(self, question_id: str, option: str) -> bool:
+        """Whether this answer can be shown as "Because you said ...".
+
+        Not where the family is (age, plan), not "not sure", and never a crisis disclosure.
+        """
+        question = self.questions[question_id]
+        return (
+            not question.context
+            and option != NOT_SURE
+            and question.option_notice.get(option) != "crisis"
+        )
 
     def next_question(self, question_id: str, answers: Mapping[str, str]) -> str:
         """Where to go after `question_id`, given the answers so far (including it)."""
@@ -110,11 +141,14 @@ def _options_list(value: Any, source: str, key: str) -> frozenset[str]:
 
 def _condition(raw: Any, source: str, key: str) -> Condition:
     raw = _mapping(raw, source, key)
-    if "signs_at_least" in raw:
-        count = raw["signs_at_least"]
-        if not isinstance(count, int) or count < 1:
-            raise ContentError(source, key, "signs_at_least must be a positive integer")
-        return Condition(signs_at_least=count)
+    for counter in ("signs_at_least", "not_sure_at_least"):
+        if counter in raw:
+            count = raw[counter]
+            if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+                raise ContentError(source, key, f"{counter} must be a positive integer")
+            if counter == "signs_at_least":
+                return Condition(signs_at_least=count)
+            return Condition(not_sure_at_least=count)
     if "question" not in raw or "in" not in raw:
         raise ContentError(source, key, "a condition needs `question` and `in`")
     return Condition(
@@ -126,8 +160,8 @@ def _question(qid: str, raw: Any, source: str) -> Question:
     key = f"questions.{qid}"
     raw = _mapping(raw, source, key)
     options_raw = _mapping(raw.get("options"), source, f"{key}.options")
-    if not 2 <= len(options_raw) <= 5:
-        raise ContentError(source, f"{key}.options", "a question needs 2 to 5 options")
+    if not 2 <= len(options_raw) <= 6:
+        raise ContentError(source, f"{key}.options", "a question needs 2 to 6 options")
     options: list[str] = []
     option_next: dict[str, str] = {}
     option_notice: dict[str, str] = {}
@@ -171,7 +205,42 @@ def _question(qid: str, raw: Any, source: str) -> Question:
         raise ContentError(source, f"{key}.next", "expected a question id or a list of rules")
     if not routes and set(option_next) != set(options):
         raise ContentError(source, f"{key}.next", "missing: not every option says where to go")
-    return Question(qid, tuple(options), option_next, option_notice, tuple(routes))
+    unknown_keys = set(raw) - {"options", "next", "context"}
+    if unknown_keys:
+        raise ContentError(source, key, f"unknown keys {sorted(unknown_keys)}")
+    context = raw.get("context", False)
+    if not isinstance(context, bool):
+        raise ContentError(source, f"{key}.context", "expected true or false")
+    return Question(qid, tuple(options), option_next, option_notice, tuple(routes), context)
+
+
+def _clause(raw: Any, source: str, key: str) -> Clause:
+    raw = _mapping(raw, source, key)
+    unknown = set(raw) - {"all", "any"}
+    if unknown:
+        raise ContentError(source, key, f"unknown keys {sorted(unknown)} (use all, any)")
+    parts: dict[str, tuple[Condition, ...]] = {}
+    for part in ("all", "any"):
+        items = raw.get(part) or []
+        if not isinstance(items, list):
+            raise ContentError(source, f"{key}.{part}", "expected a list of conditions")
+        parts[part] = tuple(
+            _condition(c, source, f"{key}.{part}[{j}]") for j, c in enumerate(items)
+        )
+    if not parts["all"] and not parts["any"]:
+        raise ContentError(source, key, "an empty condition block")
+    return Clause(**parts)
+
+
+def _clauses(raw: Any, source: str, key: str) -> tuple[Clause, ...]:
+    """`when`: one block of conditions, or a list of blocks of which any one will do."""
+    if raw is None:
+        return ()
+    if isinstance(raw, list):
+        if not raw:
+            raise ContentError(source, key, "an empty list of condition blocks")
+        return tuple(_clause(block, source, f"{key}[{i}]") for i, block in enumerate(raw))
+    return (_clause(raw, source, key),)
 
 
 def parse_spec(raw: Any, source: str = "content/screening.yaml") -> ScreeningSpec:
@@ -192,19 +261,17 @@ def parse_spec(raw: Any, source: str = "content/screening.yaml") -> ScreeningSpe
     for i, rule_raw in enumerate(raw.get("outcomes") or []):
         key = f"outcomes[{i}]"
         rule_raw = _mapping(rule_raw, source, key)
-        when = _mapping(rule_raw.get("when") or {}, source, f"{key}.when")
+        unknown = set(rule_raw) - {"id", "explainer", "first_step", "when"}
+        if unknown:
+            raise ContentError(source, key, f"unknown keys {sorted(unknown)}")
         outcomes.append(
             OutcomeRule(
                 id=_key(rule_raw.get("id", ""), source, f"{key}.id", _OUTCOME_ID),
                 explainer=str(rule_raw.get("explainer", "")),
-                all=tuple(
-                    _condition(c, source, f"{key}.when.all[{j}]")
-                    for j, c in enumerate(when.get("all") or [])
+                first_step=_key(
+                    rule_raw.get("first_step", ""), source, f"{key}.first_step", _OUTCOME_ID
                 ),
-                any=tuple(
-                    _condition(c, source, f"{key}.when.any[{j}]")
-                    for j, c in enumerate(when.get("any") or [])
-                ),
+                clauses=_clauses(rule_raw.get("when"), source, f"{key}.when"),
             )
         )
     spec = ScreeningSpec(start, questions, signs, tuple(outcomes))
@@ -233,9 +300,13 @@ def _check_references(spec: ScreeningSpec, source: str) -> None:
         seen.add(rule.id)
         if not rule.explainer:
             raise ContentError(source, f"outcomes[{i}].explainer", "missing")
-        for cond in (*rule.all, *rule.any):
+        for cond in rule.conditions:
             _check_condition(spec, cond, source, f"outcomes[{i}]")
-    if spec.outcomes[-1].all or spec.outcomes[-1].any:
+        if not rule.clauses and i != len(spec.outcomes) - 1:
+            raise ContentError(
+                source, f"outcomes[{i}].when", "missing: only the last rule may match everything"
+            )
+    if spec.outcomes[-1].clauses:
         raise ContentError(
             source, f"outcomes[{len(spec.outcomes) - 1}]", "the last rule must have no `when`"
         )

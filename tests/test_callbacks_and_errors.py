@@ -13,7 +13,7 @@ from tests.test_telegram_screening import start_screening
 
 def test_round_trip_and_size() -> None:
     codec = CallbackCodec(b"k" * 32)
-    action = Action("a", ("0123456789ab", "plan_working", "not_sure"))
+    action = Action("a", ("0123456789ab", "plan_followed", "not_sure"))
     data = codec.encode(action)
     assert len(data.encode()) <= MAX_BYTES
     assert codec.decode(data) == action
@@ -57,7 +57,7 @@ async def test_a_telegram_failure_gets_a_kind_message_and_a_clean_log(
     await start_screening(maria)
     env.api.fail("editMessageText", 502)
     with caplog.at_level(logging.INFO):
-        await maria.press("Neither")
+        await maria.press("In kindergarten or older")
     assert "something went wrong" in maria.last_text
     logged = caplog.text
     assert "error while handling an update: NetworkError" in logged

@@ -11,17 +11,16 @@ from bot.conversation import Chat, Conversation
 from flows.screening import Screening
 from tests.botenv import BotEnv
 from tests.fakes import ChatClient
-from tests.screening_paths import all_paths
+from tests.screening_paths import spec_paths
 
 
 @pytest.fixture(scope="module")
 def covering_paths(content: Content) -> list[list[tuple[str, str]]]:
     """Few paths that together press every option of every question and reach every outcome."""
-    screening = Screening(content.spec)
     chosen: list[list[tuple[str, str]]] = []
     edges: set[tuple[str, str]] = set()
     outcomes: set[str] = set()
-    for taken, decision in all_paths(screening):
+    for taken, decision in spec_paths(content.spec):
         new_edges = set(taken) - edges
         if new_edges or decision.outcome_id not in outcomes:
             chosen.append(taken)
@@ -36,6 +35,8 @@ async def run_path(client: ChatClient, content: Content, lang: str, path) -> Non
     await client.press(words.t("menu.screening"))
     for question, option in path:
         await client.press(words.questions[question].options[option])
+        if words.t("crisis.continue") in client.buttons:  # the crisis pause
+            await client.press(words.t("crisis.continue"))
 
 
 async def test_a_spanish_telegram_gets_spanish_from_the_first_message(env: BotEnv) -> None:
@@ -78,26 +79,27 @@ async def test_switching_language_mid_screening_keeps_the_answers(
     en, es = content.pack("en"), content.pack("es")
     await maria.send("/start")
     await maria.press(en.t("menu.screening"))
+    await maria.press(en.questions["age"].options["school"])
     await maria.press(en.questions["plan"].options["504"])
-    await maria.press(en.questions["plan_working"].options["partly"])
+    await maria.press(en.questions["plan_followed"].options["yes"])
     await maria.send("/language")
     await maria.press("Español")
-    assert visible_text(es.questions["school_said"].text) in maria.last_text
-    assert es.t("progress", n=3, total=10) in maria.last_text
+    assert visible_text(es.questions["plan_enough"].text) in maria.last_text
+    assert es.t("progress", n=4, total=11) in maria.last_text
     await maria.press(es.t("buttons.back"))
-    assert es.t("you_answered", answer=es.questions["plan_working"].options["partly"]) in (
+    assert es.t("you_answered", answer=es.questions["plan_followed"].options["yes"]) in (
         maria.last_text
     )
     for question, option in [
-        ("plan_working", "partly"),
-        ("school_said", "yes"),
-        ("progress", "yes"),
+        ("plan_followed", "yes"),
+        ("plan_enough", "partly"),
+        ("learning", "stuck"),
         ("effort", "yes"),
         ("emotions", "sometimes"),
         ("attention", "no"),
         ("removals", "no"),
         ("services", "no"),
-        ("evaluation", "yes"),
+        ("evaluation", "no"),
     ]:
         await maria.press(es.questions[question].options[option])
     [row] = env.rows("outcomes")
@@ -132,4 +134,4 @@ def test_terminal_chat_runs_in_spanish(content: Content, settings, storage) -> N
     chat.handle("1")
     text = "\n".join(out)
     assert content.pack("es").t("menu.screening") in text
-    assert visible_text(content.pack("es").questions["plan"].text) in text
+    assert visible_text(content.pack("es").questions["age"].text) in text

@@ -481,11 +481,11 @@ def test_export_writes_aggregate_csv_files_only(
 
     assert read("outcomes.csv") == [
         ["outcome_id", "name", "screenings"],
-        ["iep_evaluation", "An IEP evaluation looks worth requesting", "18"],
+        ["iep_evaluation", "An IEP evaluation looks worth it", "18"],
         ["plan_504_may_fit", "A 504 plan may fit", "7"],
         ["other", "other (smaller groups together)", "5"],
     ]
-    assert ["iep_evaluation", "An IEP evaluation looks worth requesting", "18", "10", "0.556"] in (
+    assert ["iep_evaluation", "An IEP evaluation looks worth it", "18", "10", "0.556"] in (
         read("booking_by_outcome.csv")
     )
     assert read("by_source.csv") == [

@@ -200,3 +200,19 @@ async def test_staff_lose_stats_when_removed_from_staff_ids(env: BotEnv) -> None
     (reply,) = former.new_since(mark)
     assert (reply.text, reply.buttons) == expected
     assert env.api.calls_to("sendPhoto") == []
+
+
+async def test_rows_from_the_first_screening_are_still_counted_and_named(env: BotEnv) -> None:
+    # The second screening kept the six first outcome ids and retired three questions; rows
+    # logged before it (with answers to school_said, progress, plan_working) still count.
+    assert env.storage is not None
+    env.storage.db["outcomes"].insert_all(
+        outcome(6, day="2026-11-27", outcome_id="current_504_not_enough")
+        + outcome(5, day="2026-11-27", outcome_id=None, stopped_at="school_said")
+        + outcome(5, day="2026-11-27", outcome_id=None, stopped_at="learning")
+    )
+    staff = staff_client(env)
+    summary, _chart = await pick(staff, "7 days")
+    assert "The 504 plan may not be enough: 6" in summary.text
+    assert "School said no (old): 5" in summary.text
+    assert "How learning is going: 5" in summary.text

@@ -24,7 +24,8 @@ async def test_opt_in_from_the_menu_with_an_interest(env: BotEnv) -> None:
 async def test_opt_in_at_the_end_of_a_screening_and_skip_the_interest(env: BotEnv) -> None:
     maria = env.client()
     await finish(maria, TO_IEP_EVALUATION)
-    await maria.press("Get a short tip every week or two?")
+    await maria.press("Next steps and details")
+    await maria.press(env.content.pack("en").t("subscribe.outcome_button"))
     await maria.press("Yes, send me tips")
     await maria.press("Skip")
     [row] = env.rows("subscribers")
@@ -62,7 +63,7 @@ async def test_stop_works_in_the_middle_of_a_screening(env: BotEnv) -> None:
     await maria.send("/subscribe")
     await maria.press("Yes, send me tips")
     await start_screening(maria)
-    await maria.press("Neither")
+    await maria.press("In kindergarten or older")
     await maria.send("/stop")
     assert env.rows("subscribers") == []
     assert len(env.rows("sessions")) == 1  # the screening is untouched
@@ -79,8 +80,9 @@ async def test_forget_removes_the_subscription_too(env: BotEnv) -> None:
 async def test_spanish_parents_subscribe_in_spanish(env: BotEnv) -> None:
     rosa = env.client(chat_id=5151, user_id=5151, language_code="es")
     await rosa.send("/subscribe")
-    await rosa.press("Sí, envíenme consejos")
-    await rosa.press("Esperando una evaluación")
+    es = env.content.pack("es")
+    await rosa.press(es.t("subscribe.yes"))
+    await rosa.press(es.t("subscribe.interests.waiting_evaluation"))
     [row] = env.rows("subscribers")
     assert row["lang"] == "es" and row["interest"] == "waiting_evaluation"
 

@@ -9,8 +9,20 @@ from tests.botenv import BotEnv
 from tests.conftest import BOOKING_URL
 from tests.fakes import ChatClient
 
-# Neither -> school said no impact -> passing, no progress -> huge effort -> ... -> services yes
-TO_IEP_EVALUATION = ["Neither", "Yes", "Yes", "No", "Sometimes", "No", "No", "Yes", "Yes"]
+# In school, no plan, passing but not progressing, huge effort, ..., needs services, never
+# evaluated: "An IEP evaluation looks worth asking for".
+SCHOOL = "In kindergarten or older"
+TO_IEP_EVALUATION = [
+    SCHOOL,
+    "Neither",
+    "Passing, but not progressing",
+    "Yes",
+    "Sometimes",
+    "No",
+    "No",
+    "Yes",
+    "No, we never asked",
+]
 
 
 async def start_screening(client: ChatClient) -> None:
@@ -33,10 +45,11 @@ async def test_start_welcomes_with_disclaimer_and_menu(env: BotEnv) -> None:
     assert "two minutes" in text
     assert "not legal advice" in text
     assert "not end-to-end encrypted" in text
-    assert maria.buttons[:3] == [
+    assert maria.buttons[:4] == [
         "Start the screening",
         "Learn about IEP vs 504",
-        "Book a consultation",
+        "Book a consult",
+        "Free help",
     ]
     assert {"Privacy", "Language · Idioma"} <= set(maria.buttons)
 
@@ -47,18 +60,19 @@ async def test_questions_are_edited_in_place_with_progress_back_and_why(env: Bot
     first = maria.last
     assert "Question 1 of about" in first.text
     assert "Back" not in " ".join(maria.buttons)
-    await maria.press("A 504 plan")
+    await maria.press(SCHOOL)
     assert maria.last.message_id == first.message_id  # edited, not a new message
-    assert "Question 2 of about 10" in maria.last_text
-    assert "504 plan working" in maria.last_text
+    await maria.press("A 504 plan")
+    assert "Question 3 of about 11" in maria.last_text
+    assert "follow the 504 plan" in maria.last_text
     await maria.press("Partly")
     await maria.press("◀ Back")
-    assert "Question 2 of about 10" in maria.last_text
+    assert "Question 3 of about 11" in maria.last_text
     assert "Your earlier answer: Partly" in maria.last_text
     assert "✓ Partly" in maria.buttons
     await maria.press("Why we ask")
     why = maria.callback_answers[-1]
-    assert why.show_alert and "accommodations" in why.text
+    assert why.show_alert and "used" in why.text
     assert len(maria.messages) == 2  # the welcome and one question message
 
 
@@ -68,19 +82,20 @@ async def test_a_finished_screening_gives_an_outcome_with_reasons_and_actions(
     maria = env.client()
     await finish(maria, TO_IEP_EVALUATION)
     text = maria.last_text
-    assert "What your answers suggest" in text
-    assert "An IEP evaluation looks worth requesting" in text
-    assert "Because you said:" in text
+    assert text.startswith("An IEP evaluation looks worth it")
+    assert "Because you said:" in text and "First step:" in text
     reasons = [line for line in text.splitlines() if line.startswith("• ")]
-    assert 2 <= len(reasons) <= 4
+    assert 1 <= len(reasons) <= 3
     assert "qualifies" not in text
-    assert {"Book a consultation", "Free help in your state", "Learn more", "Start over"} <= set(
-        maria.buttons
-    )
+    assert maria.buttons == ["Book a consult", "Free help", "Next steps and details"]
+    await maria.press("Next steps and details")
+    assert {"Learn more", "Start over", "Book a consult", "Free help"} <= set(maria.buttons)
+    assert "The 60 days start when the school gets your signed consent" in maria.last_text
     [row] = env.rows("outcomes")
     assert row["status"] == "completed" and row["outcome_id"] == "iep_evaluation"
     assert row["source"] == "direct" and row["lang"] == "en" and row["booked"] == 0
     assert json.loads(row["answers"])["plan"] == "none"
+    assert json.loads(row["answers"])["age"] == "school"
     assert env.rows("sessions") == []
 
 
@@ -88,9 +103,10 @@ async def test_book_is_recorded_before_the_link_is_shown(env: BotEnv) -> None:
     maria = env.client()
     await finish(maria, TO_IEP_EVALUATION)
     requests_before = len(env.api.calls)
-    await maria.press("Book a consultation")
+    await maria.press("Book a consult")
     assert env.rows("outcomes")[0]["booked"] == 1
-    url = maria.url_buttons["Open the booking page"]
+    assert maria.url_buttons["Free help"].startswith("https://www.parentcenterhub")
+    url = maria.url_buttons["Open booking"]
     assert url.startswith(BOOKING_URL)
     assert parse_qs(urlsplit(url).query) == {
         "utm_source": ["telegram"],
@@ -103,11 +119,17 @@ async def test_book_is_recorded_before_the_link_is_shown(env: BotEnv) -> None:
 async def test_free_help_and_learn_more(env: BotEnv) -> None:
     maria = env.client()
     await finish(maria, TO_IEP_EVALUATION)
-    await maria.press("Free help in your state")
+    await maria.press("Free help")
     assert "parentcenterhub.org" in next(iter(maria.url_buttons.values()))
-    await maria.press_on(maria.messages[-2].message_id, "Learn more")
+    await maria.press_on(maria.messages[-2].message_id, "Next steps and details")
+    await maria.press("Learn more")
+    explainer = maria.last
+    while "More ▸" in maria.buttons:
+        assert len(maria.last_text) <= 500
+        await maria.press("More ▸")
+        assert maria.last.message_id == explainer.message_id  # pages turn in place
     assert "Last reviewed:" in maria.last_text
-    assert len(maria.last_text) <= 900
+    assert {"Book a consult", "Free help"} <= set(maria.buttons)
 
 
 async def test_deep_link_source_is_recorded_and_bad_ones_become_unknown(env: BotEnv) -> None:
@@ -128,27 +150,29 @@ async def test_deep_link_source_is_recorded_and_bad_ones_become_unknown(env: Bot
 async def test_a_parent_can_resume_after_the_bot_restarts(env: BotEnv) -> None:
     maria = env.client()
     await start_screening(maria)
+    await maria.press(SCHOOL)
     await maria.press("An IEP")
     await maria.press("No")
     await env.restart()
     maria = env.client()
     await maria.send("/start")
-    assert "at question 3" in maria.last_text
+    assert "at question 4" in maria.last_text
     await maria.press("Continue")
-    assert "Question 3 of about 8" in maria.last_text
+    assert "Question 4 of about 9" in maria.last_text
     await maria.press("Yes")
-    assert "Question 4 of about 8" in maria.last_text
+    assert "Question 5 of about 9" in maria.last_text
 
 
 async def test_start_over_logs_the_unfinished_screening_as_abandoned(env: BotEnv) -> None:
     maria = env.client()
     await start_screening(maria)
+    await maria.press(SCHOOL)
     await maria.press("Neither")
     await maria.send("/start")
     await maria.press("Start over")
     assert "Question 1 of about" in maria.last_text
     [row] = env.rows("outcomes")
-    assert row["status"] == "abandoned" and row["stopped_at"] == "school_said"
+    assert row["status"] == "abandoned" and row["stopped_at"] == "learning"
 
 
 async def test_unfinished_screenings_expire_and_are_logged_where_they_stopped(
@@ -156,12 +180,13 @@ async def test_unfinished_screenings_expire_and_are_logged_where_they_stopped(
 ) -> None:
     maria = env.client()
     await start_screening(maria)
+    await maria.press(SCHOOL)
     await maria.press("A 504 plan")
     env.clock.advance(days=14, seconds=1)
     await maria.press("Yes")  # the old button, two weeks later
     assert any("cleared it" in m.text for m in maria.messages)
     [row] = env.rows("outcomes")
-    assert row["status"] == "abandoned" and row["stopped_at"] == "plan_working"
+    assert row["status"] == "abandoned" and row["stopped_at"] == "plan_followed"
     assert row["outcome_id"] is None
     assert env.rows("sessions") == []
 
@@ -173,7 +198,7 @@ async def test_expiry_sweep_logs_sessions_nobody_came_back_to(env: BotEnv) -> No
     assert env.app.bot_data["services"].conversation.expire_all() == 0
     env.clock.advance(days=2)
     assert env.app.bot_data["services"].conversation.expire_all() == 1
-    assert env.rows("outcomes")[0]["stopped_at"] == "plan"
+    assert env.rows("outcomes")[0]["stopped_at"] == "age"
 
 
 async def test_stale_and_forged_buttons_get_a_kind_answer_and_the_current_question(
@@ -181,7 +206,7 @@ async def test_stale_and_forged_buttons_get_a_kind_answer_and_the_current_questi
 ) -> None:
     maria = env.client()
     await start_screening(maria)
-    await maria.press("Neither")
+    await maria.press(SCHOOL)
     await maria.press_data("1|a|deadbeef0000|plan|iep|AAAAAA")  # forged
     assert "earlier screen" in maria.callback_answers[-1].text
     assert "Question 2 of about" in maria.last_text
@@ -190,9 +215,9 @@ async def test_stale_and_forged_buttons_get_a_kind_answer_and_the_current_questi
     # A real button from the first screening, after starting over.
     await maria.send("/restart")
     old_question = maria.last.message_id
-    await maria.press("Neither")
+    await maria.press(SCHOOL)
     await maria.send("/restart")
-    await maria.press_on(old_question, "Yes")
+    await maria.press_on(old_question, "Neither")
     assert "earlier screen" in maria.callback_answers[-1].text
     assert "Question 1 of about" in maria.last_text
 
@@ -241,43 +266,68 @@ async def test_free_text_outside_a_screening_gets_the_menu(env: BotEnv) -> None:
     assert "Start the screening" in maria.buttons
 
 
-async def test_crisis_words_show_988_and_911_before_anything_else(env: BotEnv) -> None:
+async def test_typed_crisis_words_pause_on_988_and_911_and_nothing_else(env: BotEnv) -> None:
     maria = env.client()
     await start_screening(maria)
     mark = maria.mark()
-    await maria.send("he said he wants to die")
-    first = maria.new_since(mark)[0]
-    assert "988" in first.text and "911" in first.text
+    await maria.send("he said he wants to hurt other kids")
+    [shown] = maria.new_since(mark)  # the question does not follow right under it
+    assert "988" in shown.text and "911" in shown.text
+    assert maria.url_buttons["Open the 988 Lifeline"] == "https://988lifeline.org/"
+    assert maria.buttons == ["Open the 988 Lifeline", "Continue the screening", "Stop for now"]
+    await maria.press("Continue the screening")
+    assert "Question 1 of about" in maria.last_text
+    assert env.api.message(4242, shown.message_id).text == shown.text  # 988 stays in view
 
 
-async def test_a_crisis_answer_shows_the_helplines_at_once(env: BotEnv) -> None:
+async def test_typed_crisis_words_outside_a_screening_offer_the_menu(env: BotEnv) -> None:
+    maria = env.client()
+    await maria.send("she threatened to kill someone at school")
+    assert "988" in maria.last_text
+    assert maria.buttons == ["Open the 988 Lifeline", "Main menu"]
+
+
+async def test_a_crisis_answer_pauses_the_screening(env: BotEnv) -> None:
     maria = env.client()
     await start_screening(maria)
-    for label in ["Neither", "Yes", "Yes", "Yes"]:
+    for label in [SCHOOL, "Neither", "Failing or falling behind", "Yes"]:
         await maria.press(label)
     question = maria.last.message_id
-    await maria.press("They talked about hurting themselves or others")
+    await maria.press("Talks of hurting self/others")
     crisis = env.api.message(4242, question)
     assert crisis is not None and "988" in crisis.text and "911" in crisis.text
-    assert "Question 6 of about" in maria.last_text  # the screening goes on below it
+    assert maria.last.message_id == question  # no next question yet
+    assert maria.buttons == ["Open the 988 Lifeline", "Continue the screening", "Stop for now"]
+    await maria.press("Stop for now")
+    assert "saved for 14 days" in maria.last_text
+    assert env.rows("sessions")[0]["state"] == "attention"  # kept for later
+    await maria.send("/start")
+    await maria.press("Continue")
+    assert "Question 6 of about 9" in maria.last_text
 
 
-async def test_red_flag_answers_mention_mdr_and_prior_written_notice(env: BotEnv) -> None:
+async def test_red_flags_are_shown_as_they_come_and_on_top_of_the_result(env: BotEnv) -> None:
     maria = env.client()
     await start_screening(maria)
-    for label in ["Neither", "No", "No", "No", "Rarely or never", "No", "Yes"]:
+    for label in [SCHOOL, "Neither", "Doing well", "No", "Rarely or never", "No"]:
         await maria.press(label)
-    assert "manifestation determination review" in maria.last_text
+    await maria.press("Yes, over 10 school days")
+    assert maria.last_text.split("\n\n")[1].startswith("⚠️ Over 10 school days out")
     await maria.press("No")
     await maria.press("We asked, they said no")
-    assert "Prior Written Notice" in maria.last_text
+    lines = maria.last_text.splitlines()
+    assert lines[0].startswith("⚠️ Over 10 school days out")
+    assert lines[1].startswith("⚠️ Evaluation refused")
+    assert lines[3] == "Ask about your child's protections"
+    await maria.press("Next steps and details")
     assert "manifestation determination review" in maria.last_text
+    assert "Prior Written Notice" in maria.last_text
 
 
 async def test_help_privacy_and_restart_work_mid_screening(env: BotEnv) -> None:
     maria = env.client()
     await start_screening(maria)
-    await maria.press("An IEP")
+    await maria.press(SCHOOL)
     await maria.send("/help")
     assert "/restart" in maria.last_text
     await maria.send("/privacy")
@@ -325,7 +375,7 @@ async def test_nothing_identifying_is_stored(env: BotEnv) -> None:
     await maria.send("Mariposa here, my kid is struggling")
     for label in TO_IEP_EVALUATION:
         await maria.press(label)
-    await maria.press("Book a consultation")
+    await maria.press("Book a consult")
     assert env.storage is not None
     dump = "\n".join(env.storage.db.conn.iterdump())
     for secret in ("918273645", "Mariposa", "mariposa_p", "struggling"):
@@ -339,3 +389,15 @@ async def test_the_command_menu_is_set_in_every_language(env: BotEnv) -> None:
         key = ("default", "") if code == "en" else ("default", code)
         commands = [c["command"] for c in menus[key]]
         assert {"start", "restart", "help", "privacy", "language"} <= set(commands)
+
+
+async def test_details_of_a_result_the_rules_no_longer_give_say_so_kindly(env: BotEnv) -> None:
+    maria = env.client()
+    await finish(maria, TO_IEP_EVALUATION)
+    assert env.storage is not None
+    # As if logged under older rules: the answers now lead elsewhere.
+    env.storage.db.execute("UPDATE outcomes SET outcome_id = 'no_strong_signs'")
+    await maria.press("Next steps and details")
+    assert "no longer here" in maria.last_text
+    await maria.press_data("1|d|0123456789ab|AAAAAA")  # forged: the stale-button answer
+    assert "earlier screen" in maria.callback_answers[-1].text

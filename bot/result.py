@@ -1,0 +1,83 @@
+"""A screening result as two screens: the first fits one phone screen, the details follow.
+
+The first message holds what a parent needs to act: the red flags (above the conclusion),
+the title, one or two sentences, up to three reasons, the first step, and the Book and Free
+help buttons. Everything else (every step, the red flags in full, another outcome the answers
+point to, the full disclaimer) is one tap away. Pure: no Telegram and no storage, so the
+content check renders every possible result with the same code the bot uses.
+"""
+
+from __future__ import annotations
+
+from bot.actions import A
+from bot.callbacks import Action
+from bot.content import LanguagePack
+from bot.layout import SCREEN_LINES, screen_lines
+from bot.views import Button, Screen
+from flows.outcomes import Decision
+
+
+def book_row(pack: LanguagePack, session_id: str = "-") -> tuple[Button, ...]:
+    """Book, with the free Parent Center beside it: trust is earned by showing both."""
+    return (
+        Button(pack.t("buttons.book"), Action(A.BOOK, (session_id,))),
+        Button(pack.t("buttons.free_help"), Action(A.FREE_HELP)),
+    )
+
+
+def _first_text(pack: LanguagePack, decision: Decision, reasons: int) -> str:
+    words = pack.outcomes[decision.outcome_id]
+    # Blank lines cost a phone line each: the red flags stand as one block, and the
+    # disclaimer sits right under the first step.
+    parts = ["\n".join(pack.flags[flag] for flag in decision.flags)] if decision.flags else []
+    parts.append(f"<b>{words.title}</b>\n{words.lead}")
+    shown = decision.reasons[:reasons]
+    if shown:
+        because = "\n".join(f"• {pack.questions[q].said[o]}" for q, o in shown)
+        parts.append(f"{pack.t('because')}\n{because}")
+    parts.append(
+        f"<b>{pack.t('first_step')}</b> {words.steps[0]}\n<i>{pack.t('disclaimer_short')}</i>"
+    )
+    return "\n\n".join(parts)
+
+
+def first_screen(
+    pack: LanguagePack, decision: Decision, session_id: str, *, replace: bool
+) -> Screen:
+    """The result as it first appears; reasons give way, last first, to fit one screen
+    (they are all in the details)."""
+    rows = (
+        book_row(pack, session_id),
+        (Button(pack.t("buttons.details"), Action(A.DETAILS, (session_id,))),),
+    )
+    reasons = len(decision.reasons)
+    text = _first_text(pack, decision, reasons)
+    while reasons > 0 and screen_lines(text, len(rows)) > SCREEN_LINES:
+        reasons -= 1
+        text = _first_text(pack, decision, reasons)
+    return Screen(text, rows, replace=replace)
+
+
+def details_screen(pack: LanguagePack, decision: Decision, session_id: str) -> Screen:
+    """Every step, the red flags in full, what else the answers point to, the disclaimer."""
+    words = pack.outcomes[decision.outcome_id]
+    parts = [f"<b>{words.title}</b>\n{words.lead}"]
+    parts += [pack.notices[flag] for flag in decision.flags]
+    steps = "\n".join(f"{i}. {step}" for i, step in enumerate(words.steps, 1))
+    parts.append(f"<b>{pack.t('next_steps')}</b>\n{steps}")
+    if decision.reasons:
+        because = "\n".join(f"• {pack.questions[q].said[o]}" for q, o in decision.reasons)
+        parts.append(f"{pack.t('because')}\n{because}")
+    if decision.also is not None:
+        also = pack.outcomes[decision.also]
+        parts.append(f"{pack.t('also')}\n<b>{also.title}</b>: {also.steps[0]}")
+    parts.append(f"<i>{pack.t('disclaimer')}</i>")
+    rows = (
+        book_row(pack, session_id),
+        (Button(pack.t("subscribe.outcome_button"), Action(A.TIPS)),),
+        (
+            Button(pack.t("buttons.learn_more"), Action(A.EXPLAIN, (decision.explainer,))),
+            Button(pack.t("buttons.start_over"), Action(A.OVER)),
+        ),
+    )
+    return Screen("\n\n".join(parts), rows)

@@ -1,0 +1,127 @@
+"""Render every screen a parent can see, in every language, and measure it on a phone.
+
+Part of `iep-bot content check`: the same Conversation and result code the bot runs, over
+a throwaway in-memory database, so a content edit that pushes Book off the first screen or
+cuts a button is caught before a parent sees it. Limits come from bot/layout.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bot.actions import A
+from bot.callbacks import Action
+from bot.config import Settings
+from bot.content import MESSAGE_LIMIT, Content, LanguagePack, visible_text
+from bot.conversation import Chat, Conversation
+from bot.layout import LABEL_WIDTH, SCREEN_LINES, fits_row, screen_lines
+from bot.result import details_screen, first_screen
+from bot.storage import Storage, StoredSession
+from bot.views import Screen
+from flows.paths import distinct_decisions
+from flows.screening import Screening
+
+_SID = "f" * 12  # the longest session id, for callback sizes
+
+
+def check_screens(content: Content) -> list[str]:
+    """Problems with how screens fit a phone: long results, cut buttons, over-long messages."""
+    storage = Storage(":memory:", clock=lambda: 1_767_225_600.0)
+    storage.migrate()
+    settings = Settings(booking_url="https://book.example.org/", practice_name="Practice")
+    conversation = Conversation(content, storage, settings, Screening(content.spec))
+    problems: list[str] = []
+    try:
+        decisions = sorted(distinct_decisions(content.spec), key=repr)
+        for pack in content.languages.values():
+            try:
+                problems += _results(pack, decisions)
+                for where, screen in _other_screens(conversation, content, pack):
+                    problems += _fits(pack, where, screen)
+            except (KeyError, IndexError, ValueError) as exc:
+                # A broken placeholder or key, reported above by the parity check.
+                problems.append(
+                    f"content/{pack.code}: screens could not be drawn ({exc!r}): "
+                    "fix the problems above first"
+                )
+    finally:
+        storage.close()
+    return problems
+
+
+def _results(pack: LanguagePack, decisions: list) -> list[str]:  # type: ignore[type-arg]
+    """The first result message fits one screen for every result this language can show."""
+    worst: dict[str, tuple[int, str]] = {}
+    problems: list[str] = []
+    for decision in decisions:
+        first = first_screen(pack, decision, _SID, replace=False)
+        lines = screen_lines(first.text, len(first.rows))
+        oid = decision.outcome_id
+        if lines > worst.get(oid, (0, ""))[0]:
+            worst[oid] = (lines, ", ".join(decision.flags) or "no red flags")
+        problems += _fits(pack, f"outcomes.{oid} (result)", first, result=True)
+        problems += _fits(pack, f"outcomes.{oid} (details)", details_screen(pack, decision, _SID))
+    src = f"content/{pack.code}/screening.yaml"
+    for oid, (lines, flags) in sorted(worst.items()):
+        if lines > SCREEN_LINES:
+            problems.append(
+                f"{src}: outcomes.{oid}: the first result message takes {lines} phone lines "
+                f"({flags}); it must fit {SCREEN_LINES}"
+            )
+    return sorted(set(problems))
+
+
+def _fits(pack: LanguagePack, where: str, screen: Screen, *, result: bool = False) -> list[str]:
+    problems = []
+    if len(screen.text) > MESSAGE_LIMIT:
+        problems.append(f"content/{pack.code}: {where}: over {MESSAGE_LIMIT} characters")
+    for row in screen.rows:
+        labels = [visible_text(b.label) for b in row]
+        if not fits_row(labels):
+            width = LABEL_WIDTH.get(len(labels))
+            limit = f"at most {width} characters each" if width else "never four in a row"
+            problems.append(
+                f"content/{pack.code}: {where}: buttons {labels} are cut on a phone "
+                f"({len(labels)} in a row: {limit})"
+            )
+    del result  # the line count of results is reported once per outcome, by _results
+    return problems
+
+
+def _other_screens(
+    conversation: Conversation, content: Content, pack: LanguagePack
+) -> Iterator[tuple[str, Screen]]:
+    """Every screen but results, as the conversation renders it in this language."""
+    chat = Chat(f"check-{pack.code}", pack.code)
+    conversation.storage.set_language(chat.key, pack.code)
+    yield "welcome", conversation.start(chat, None).screens[-1]
+    yield "learn menu", conversation.press(chat, Action(A.LEARN)).screens[-1]
+    for explainer in pack.explainers.values():
+        for page in range(len(explainer.pages)):
+            reply = conversation.press(chat, Action(A.EXPLAIN, (explainer.id, str(page))))
+            yield f"learn.yaml explainers.{explainer.id} page {page + 1}", reply.screens[-1]
+    yield "booking", conversation.press(chat, Action(A.BOOK, ("-",))).screens[-1]
+    yield "free help", conversation.press(chat, Action(A.FREE_HELP)).screens[-1]
+    yield "privacy", conversation.privacy(chat).screens[-1]
+    yield "help", conversation.help(chat).screens[-1]
+    for qid, question in content.spec.questions.items():
+        # Once with no earlier answer, then with each option marked "✓" (after Back).
+        for earlier in (None, *question.options):
+            session = StoredSession(
+                chat_key=chat.key,
+                session_id=_SID,
+                lang=pack.code,
+                source="check",
+                state=qid,
+                answers={qid: earlier} if earlier else {},
+                history=[] if qid == content.spec.start else [content.spec.start],
+                started_day="2026-01-01",
+                updated_at=0.0,
+            )
+            conversation.storage.save_session(session)
+            screen = conversation.press(chat, Action(A.CONTINUE)).screens[-1]
+            yield f"screening.yaml questions.{qid}", screen
+    yield "resume offer", conversation.start(chat, None).screens[-1]
+    yield "crisis pause", conversation.crisis_screen(pack, session, replace=False)
+    conversation.storage.delete_session(chat.key)
+    yield "crisis, no screening", conversation.crisis_screen(pack, None, replace=False)
