@@ -11,7 +11,6 @@ from pathlib import Path
 from bot import forbidden, readability
 from bot.callbacks import Action, CallbackCodec
 from bot.content import (
-    MESSAGE_LIMIT,
     REFERENCE_LANGUAGE,
     Content,
     LanguagePack,
@@ -55,12 +54,6 @@ def _limits(content: Content, pack: LanguagePack) -> list[str]:
     for qid, words in pack.questions.items():
         if len(visible_text(words.why)) > WHY_LIMIT:
             problems.append(f"{src}: questions.{qid}.why: over {WHY_LIMIT} characters")
-    for oid, words in pack.outcomes.items():
-        # The details message, with every notice, is the longest message the bot sends.
-        size = len(words.title) + len(words.lead) + sum(len(s) for s in words.steps)
-        size += sum(len(n) for n in pack.notices.values()) + 4 * 120 + 600
-        if size > MESSAGE_LIMIT:
-            problems.append(f"{src}: outcomes.{oid}: the details may exceed {MESSAGE_LIMIT}")
     return problems
 
 

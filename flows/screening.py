@@ -18,7 +18,7 @@ from typing import Any
 from transitions import EventData, Machine
 
 from flows.machine import NotAllowed, fire
-from flows.outcomes import Decision, decide, raised_flags
+from flows.outcomes import Decision, decide
 from flows.spec import OUTCOME_STATE, ScreeningSpec
 
 
@@ -121,10 +121,6 @@ class Screening:
             raise NotAllowed("already at the first question")
         self._fire(session, "back")
         return Step(session.state)
-
-    def notices(self, session: ScreeningSession) -> list[str]:
-        """Red flags raised by the answers on the path, most urgent first."""
-        return list(raised_flags(self.spec, session.path_answers()))
 
     def can_go_back(self, session: ScreeningSession) -> bool:
         return bool(session.history) and not session.finished
