@@ -25,16 +25,21 @@ def book_row(pack: LanguagePack, session_id: str = "-") -> tuple[Button, ...]:
     )
 
 
+def _because(pack: LanguagePack, reasons: tuple[tuple[str, str], ...]) -> str:
+    """ "Because you said:" and a bullet for each answer, in the parent's words."""
+    return (
+        pack.t("because") + "\n" + "\n".join(f"• {pack.questions[q].said[o]}" for q, o in reasons)
+    )
+
+
 def _first_text(pack: LanguagePack, decision: Decision, reasons: int) -> str:
     words = pack.outcomes[decision.outcome_id]
     # Blank lines cost a phone line each: the red flags stand as one block, and the
     # disclaimer sits right under the first step.
     parts = ["\n".join(pack.flags[flag] for flag in decision.flags)] if decision.flags else []
     parts.append(f"<b>{words.title}</b>\n{words.lead}")
-    shown = decision.reasons[:reasons]
-    if shown:
-        because = "\n".join(f"• {pack.questions[q].said[o]}" for q, o in shown)
-        parts.append(f"{pack.t('because')}\n{because}")
+    if reasons:
+        parts.append(_because(pack, decision.reasons[:reasons]))
     parts.append(
         f"<b>{pack.t('first_step')}</b> {words.steps[0]}\n<i>{pack.t('disclaimer_short')}</i>"
     )
@@ -66,8 +71,7 @@ def details_screen(pack: LanguagePack, decision: Decision, session_id: str) -> S
     steps = "\n".join(f"{i}. {step}" for i, step in enumerate(words.steps, 1))
     parts.append(f"<b>{pack.t('next_steps')}</b>\n{steps}")
     if decision.reasons:
-        because = "\n".join(f"• {pack.questions[q].said[o]}" for q, o in decision.reasons)
-        parts.append(f"{pack.t('because')}\n{because}")
+        parts.append(_because(pack, decision.reasons))
     if decision.also is not None:
         also = pack.outcomes[decision.also]
         parts.append(f"{pack.t('also')}\n<b>{also.title}</b>: {also.steps[0]}")

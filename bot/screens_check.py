@@ -7,7 +7,7 @@ cuts a button is caught before a parent sees it. Limits come from bot/layout.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from bot.actions import A
 from bot.callbacks import Action
@@ -18,6 +18,7 @@ from bot.layout import LABEL_WIDTH, SCREEN_LINES, fits_row, screen_lines
 from bot.result import details_screen, first_screen
 from bot.storage import Storage, StoredSession
 from bot.views import Screen
+from flows.outcomes import Decision
 from flows.paths import distinct_decisions
 from flows.screening import Screening
 
@@ -49,7 +50,7 @@ def check_screens(content: Content) -> list[str]:
     return problems
 
 
-def _results(pack: LanguagePack, decisions: list) -> list[str]:  # type: ignore[type-arg]
+def _results(pack: LanguagePack, decisions: Sequence[Decision]) -> list[str]:
     """The first result message fits one screen for every result this language can show."""
     worst: dict[str, tuple[int, str]] = {}
     problems: list[str] = []
@@ -59,7 +60,7 @@ def _results(pack: LanguagePack, decisions: list) -> list[str]:  # type: ignore[
         oid = decision.outcome_id
         if lines > worst.get(oid, (0, ""))[0]:
             worst[oid] = (lines, ", ".join(decision.flags) or "no red flags")
-        problems += _fits(pack, f"outcomes.{oid} (result)", first, result=True)
+        problems += _fits(pack, f"outcomes.{oid} (result)", first)
         problems += _fits(pack, f"outcomes.{oid} (details)", details_screen(pack, decision, _SID))
     src = f"content/{pack.code}/screening.yaml"
     for oid, (lines, flags) in sorted(worst.items()):
@@ -71,7 +72,7 @@ def _results(pack: LanguagePack, decisions: list) -> list[str]:  # type: ignore[
     return sorted(set(problems))
 
 
-def _fits(pack: LanguagePack, where: str, screen: Screen, *, result: bool = False) -> list[str]:
+def _fits(pack: LanguagePack, where: str, screen: Screen) -> list[str]:
     problems = []
     if len(screen.text) > MESSAGE_LIMIT:
         problems.append(f"content/{pack.code}: {where}: over {MESSAGE_LIMIT} characters")
@@ -84,7 +85,6 @@ def _fits(pack: LanguagePack, where: str, screen: Screen, *, result: bool = Fals
                 f"content/{pack.code}: {where}: buttons {labels} are cut on a phone "
                 f"({len(labels)} in a row: {limit})"
             )
-    del result  # the line count of results is reported once per outcome, by _results
     return problems
 
 
