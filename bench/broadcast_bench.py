@@ -25,11 +25,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from bot.app import build_application
-from bot.broadcast import DeliveryEngine, EngineSettings
+from bot.broadcast.queue import DeliveryEngine, EngineSettings
 from bot.config import Settings
 from bot.content import DEFAULT_CONTENT_DIR, load_content
 from bot.storage import Storage
+from bot.tg.app import build_application
 from tests.fakes import ChatClient, FakeBotAPI
 
 PATH = ["Neither", "Yes", "Yes", "No", "Sometimes", "No", "No", "Yes", "Yes", "Start over"]

@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler
 
-from bot.app import build_application
 from bot.config import Settings
 from bot.content import DEFAULT_CONTENT_DIR, load_content
 from bot.storage import Storage
+from bot.tg.app import build_application
 from tests.fakes import ChatClient, FakeBotAPI
 
 PATH = ["Neither", "Yes", "Yes", "No", "Sometimes", "No", "No", "Yes", "Yes", "Start over"]

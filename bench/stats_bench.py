@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bot.content import DEFAULT_CONTENT_DIR, load_yaml
-from bot.stats import compute_stats
+from bot.stats.aggregate import compute_stats
 from bot.storage import Storage
 from flows.spec import parse_spec
 
@@ -198,7 +198,7 @@ def main() -> int:
                 args.runs, [python, "-c", "import sqlite3"], env, folder
             ),
             "python -c 'import bot.cli'": median_of(
-                args.runs, [python, "-c", "import bot.cli, bot.stats_cli"], env, folder
+                args.runs, [python, "-c", "import bot.cli, bot.stats.cli"], env, folder
             ),
             "python: SELECT COUNT(*) FROM outcomes": median_of(
                 args.runs, [python, "-c", count_sql], env, folder

@@ -53,7 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run the bot with long polling until stopped."""
     from telegram import Update
 
-    from bot.app import build_application
+    from bot.tg.app import build_application
 
     settings = _settings(require_token=True)
     configure_logging(settings.log_level, secrets=[settings.token or ""])
@@ -74,7 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """The screening in the terminal: same flow, content and storage, source 'terminal'."""
-    from bot.conversation import Chat, Conversation
+    from bot.parent.conversation import Chat, Conversation
     from bot.storage import Pseudonymizer
     from bot.terminal import TerminalChat
     from flows.screening import Screening
@@ -123,7 +123,7 @@ def cmd_flow_diagram(args: argparse.Namespace) -> int:
 
 def cmd_content_check(args: argparse.Namespace) -> int:
     """Validate the content; print every problem, exit 1 if there is one."""
-    from bot.content_check import check_content
+    from bot.checks.content_check import check_content
 
     settings = _settings()
     problems = check_content(settings.content_dir)
@@ -204,7 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _feature_commands() -> list[Callable[..., None]]:
     """Commands that live beside their feature (stats, broadcast), registered here."""
-    from bot import broadcast_cli, stats_cli
+    from bot.broadcast import cli as broadcast_cli
+    from bot.stats import cli as stats_cli
 
     return [broadcast_cli.register, stats_cli.register]
 

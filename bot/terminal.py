@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 from bot.callbacks import Action
-from bot.conversation import Chat, Conversation
+from bot.parent.conversation import Chat, Conversation
 from bot.views import Reply
 
 _TAG = re.compile(r"<[^>]+>")

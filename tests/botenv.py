@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.app import build_application
 from bot.config import Settings
 from bot.content import Content
 from bot.storage import Storage
+from bot.tg.app import build_application
 from tests.clock import FakeClock
 from tests.fakes import ChatClient, FakeBotAPI
 

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import PARENT_COMMANDS, STAFF_COMMANDS
-from bot.broadcast import DeliveryEngine, EngineSettings, render_text
+from bot.broadcast.queue import DeliveryEngine, EngineSettings, render_text
 from bot.callbacks import Action
 from bot.config import Settings
 from bot.content import Content, visible_text
-from bot.handlers.broadcast_compose import desk, post_weekly_tip
-from flows.broadcast import (
+from bot.tg.app import PARENT_COMMANDS, STAFF_COMMANDS
+from bot.tg.handlers.broadcast_compose import desk, post_weekly_tip
+from flows.compose import (
     AWAITING_AUDIENCE,
     AWAITING_CONTENT,
     AWAITING_TIME,
@@ -918,7 +918,7 @@ async def test_a_staff_member_who_never_opened_the_bot_does_not_stop_start_up(
 ) -> None:
     scene = await make_scene(settings, content, clock, staff_ids=frozenset({STAFF_ID, 31337}))
     try:
-        from bot.app import _set_staff_commands
+        from bot.tg.app import _set_staff_commands
 
         api = scene.env.api
         api.fail("setMyCommands", 400, description="Bad Request: chat not found", times=1)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from telegram.error import EndPointNotFound, TimedOut
 
-from bot.broadcast import BroadcastError, Broadcasts, DeliveryEngine, EngineSettings
+from bot.broadcast.queue import BroadcastError, Broadcasts, DeliveryEngine, EngineSettings
 from bot.cli import main
 from tests.botenv import BotEnv
 from tests.clock import FakeClock
@@ -387,7 +387,7 @@ async def test_the_application_reports_updates_in_progress(env: BotEnv) -> None:
 
 
 async def test_the_pacer_catches_up_a_little_but_never_bursts() -> None:
-    from bot.broadcast import Pacer
+    from bot.broadcast.queue import Pacer
 
     clock = FakeClock()
     sleep = FakeSleep(clock)

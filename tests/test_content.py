@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.checks.content_check import check_content
 from bot.content import (
     EXPLAINER_PAGE_LIMIT,
     REFERENCE_LANGUAGE,
@@ -15,7 +16,6 @@ from bot.content import (
     load_content,
     visible_text,
 )
-from bot.content_check import check_content
 from flows.diagram import mermaid
 from flows.spec import ContentError
 

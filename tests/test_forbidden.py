@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.forbidden import (
+from bot.checks.forbidden import (
     ACCOMMODATIONS_ONLY,
     ELIGIBILITY,
     SIXTY_FROM_REQUEST,
@@ -168,7 +168,7 @@ def test_check_names_the_file_and_key() -> None:
 
 
 def test_check_content_reports_a_claim_planted_in_a_copy(tmp_path: Path) -> None:
-    from bot.content_check import check_content
+    from bot.checks.content_check import check_content
 
     copy = tmp_path / "content"
     shutil.copytree(ROOT / "content", copy)
@@ -184,7 +184,7 @@ def test_check_content_reports_a_claim_planted_in_a_copy(tmp_path: Path) -> None
 
 
 def test_shipped_content_makes_no_forbidden_claim() -> None:
+    from bot.checks.readability import parent_strings
     from bot.content import load_content
-    from bot.readability import parent_strings
 
     assert check(parent_strings(load_content())) == []

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.content import Content, visible_text
-from bot.conversation import Chat, Conversation
+from bot.parent.conversation import Chat, Conversation
 from flows.screening import Screening
 from tests.botenv import BotEnv
 from tests.fakes import ChatClient

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.layout import fits_row, option_rows, screen_lines, text_lines
+from bot.parent.layout import fits_row, option_rows, screen_lines, text_lines
 
 
 def test_short_options_share_one_row_and_never_four() -> None:

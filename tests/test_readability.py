@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot import readability
-from bot.readability import (
+from bot.checks import readability
+from bot.checks.readability import (
     INSTALL_HINT,
     english_syllables,
     fernandez_huerta,
@@ -152,7 +152,7 @@ def test_cli_runs_as_a_module(tmp_path: Path) -> None:
     path = tmp_path / "en" / "tips.yaml"
     _write_yaml(path, {"tips": [{"id": "a", "text": HARD_EN}]})
     done = subprocess.run(
-        [sys.executable, "-m", "bot.readability", str(path)],
+        [sys.executable, "-m", "bot.checks.readability", str(path)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -170,7 +170,7 @@ def test_without_the_dev_extras_the_check_asks_for_them(monkeypatch: pytest.Monk
 
 
 def test_check_reports_a_hard_sentence_planted_in_the_content(tmp_path: Path) -> None:
-    from bot.content_check import check_content
+    from bot.checks.content_check import check_content
 
     copy = tmp_path / "content"
     shutil.copytree(ROOT / "content", copy)

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from bot import cli
-from bot.stats import Suppressor, compute_stats, local_today, period_ending, timeline
-from bot.stats_chart import HEIGHT_PX, WIDTH_PX, render_chart
+from bot.stats.aggregate import Suppressor, compute_stats, local_today, period_ending, timeline
+from bot.stats.chart import HEIGHT_PX, WIDTH_PX, render_chart
 from bot.storage import Storage
 from tests.stats_helpers import in_progress, outcome, png_size
 

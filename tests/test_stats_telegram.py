@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from bot.callbacks import Action, CallbackCodec
-from bot.stats_chart import HEIGHT_PX, WIDTH_PX
+from bot.stats.chart import HEIGHT_PX, WIDTH_PX
 from tests.botenv import BotEnv
 from tests.conftest import STAFF_ID
 from tests.fakes import ChatClient, SentMessage

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot import forbidden, readability
 from bot.callbacks import Action, CallbackCodec
+from bot.checks import forbidden, readability
+from bot.checks.screens import check_screens
 from bot.content import (
     REFERENCE_LANGUAGE,
     Content,
@@ -20,7 +21,6 @@ from bot.content import (
     placeholders,
     visible_text,
 )
-from bot.screens_check import check_screens
 from flows.spec import ContentError
 
 WHY_LIMIT = 200  # answerCallbackQuery shows at most 200 characters

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.stats import OTHER, Stats, compute_stats, open_readonly
+from bot.stats.aggregate import OTHER, Stats, compute_stats, open_readonly
 
 FORMATS = ("table", "json", "csv")
 Table = tuple[list[str], list[list[Any]]]
@@ -259,7 +259,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def write_chart(path: Path, data: dict[str, Any]) -> None:
-    from bot.stats_chart import render_chart  # matplotlib loads only when a chart is asked
+    from bot.stats.chart import render_chart  # matplotlib loads only when a chart is asked
 
     since, until = data["period"]["since"], data["period"]["until"]
     period = f"{since or 'first screening'} to {until or 'now'}"

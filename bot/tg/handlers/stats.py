@@ -20,12 +20,19 @@ from telegram.ext import ContextTypes
 
 from bot.callbacks import Action, ForgedCallback
 from bot.content import LanguagePack
-from bot.handlers import start
-from bot.handlers.common import chat_of, send
-from bot.render import keyboard
-from bot.services import Services, services
-from bot.stats import OTHER, Stats, compute_stats, local_today, open_readonly, period_ending
+from bot.stats.aggregate import (
+    OTHER,
+    Stats,
+    compute_stats,
+    local_today,
+    open_readonly,
+    period_ending,
+)
+from bot.tg.handlers import start
+from bot.tg.handlers.common import chat_of, send
+from bot.tg.render import keyboard
 from bot.views import Button, Reply, Screen
+from bot.wiring import Services, services
 
 log = logging.getLogger(__name__)
 KIND = "S"
@@ -253,7 +260,7 @@ def summary_text(
 
 
 def _chart(data: dict[str, Any], svc: Services, pack: LanguagePack, title: str) -> bytes:
-    from bot.stats_chart import render_chart  # matplotlib loads on the first /stats only
+    from bot.stats.chart import render_chart  # matplotlib loads on the first /stats only
 
     return render_chart(
         data,

@@ -17,9 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, filters
 
-from bot.broadcast import status_text
-from bot.callbacks import ForgedCallback
-from bot.compose import (
+from bot.broadcast.compose import (
     Incoming,
     K,
     Preview,
@@ -29,15 +27,17 @@ from bot.compose import (
     tip_texts,
     tip_title,
 )
-from bot.compose_store import ComposeDrafts
-from bot.drip import DripRun, run_weekly_tip
-from bot.handlers import start
-from bot.handlers.common import chat_of
-from bot.render import deliver
-from bot.services import Services, services
-from bot.staff_html import staff_html
+from bot.broadcast.drafts import ComposeDrafts
+from bot.broadcast.drip import DripRun, run_weekly_tip
+from bot.broadcast.queue import status_text
+from bot.broadcast.staff_html import staff_html
+from bot.callbacks import ForgedCallback
 from bot.storage import Storage
+from bot.tg.handlers import start
+from bot.tg.handlers.common import chat_of
+from bot.tg.render import deliver
 from bot.views import Reply
+from bot.wiring import Services, services
 
 log = logging.getLogger(__name__)
 KEY = "staff_compose"

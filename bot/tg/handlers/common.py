@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.conversation import Chat, Conversation
-from bot.render import deliver
-from bot.services import Services, services
+from bot.parent.conversation import Chat, Conversation
+from bot.tg.render import deliver
 from bot.views import Reply
+from bot.wiring import Services, services
 
 
 def chat_of(update: Update, svc: Services) -> Chat:

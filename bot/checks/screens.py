@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from bot.actions import A
 from bot.callbacks import Action
 from bot.config import Settings
 from bot.content import MESSAGE_LIMIT, Content, LanguagePack, visible_text
-from bot.conversation import Chat, Conversation
-from bot.layout import LABEL_WIDTH, SCREEN_LINES, fits_row, screen_lines
-from bot.result import details_screen, first_screen
+from bot.parent.actions import A
+from bot.parent.conversation import Chat, Conversation
+from bot.parent.layout import LABEL_WIDTH, SCREEN_LINES, fits_row, screen_lines
+from bot.parent.result import details_screen, first_screen
 from bot.storage import Storage, StoredSession
 from bot.views import Screen
 from flows.outcomes import Decision

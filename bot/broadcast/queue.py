@@ -37,11 +37,11 @@ from telegram.error import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.activity import ParentActivity
 from bot.callbacks import Action, CallbackCodec
 from bot.content import REFERENCE_LANGUAGE, Content, html_problem, visible_text
+from bot.parent.subscriptions import INTERESTS
 from bot.storage import Clock, Storage
-from bot.subscriptions import INTERESTS
+from bot.tg.activity import ParentActivity
 
 log = logging.getLogger(__name__)
 # We call sendMessage through do_api_request on purpose (see DeliveryEngine._send).

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.services import services
+from bot.wiring import services
 
 log = logging.getLogger(__name__)
 

@@ -18,12 +18,13 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.activity import BotApplication, ParentActivity
-from bot.broadcast import CONTROL, DeliveryEngine, EngineSettings
+from bot.broadcast.drip import CHECK_EVERY_SECONDS as DRIP_CHECK_SECONDS
+from bot.broadcast.queue import CONTROL, DeliveryEngine, EngineSettings
 from bot.config import Settings
 from bot.content import Content
-from bot.drip import CHECK_EVERY_SECONDS as DRIP_CHECK_SECONDS
-from bot.handlers import (
+from bot.storage import Storage
+from bot.tg.activity import BotApplication, ParentActivity
+from bot.tg.handlers import (
     broadcast_compose,
     broadcast_control,
     errors,
@@ -33,8 +34,7 @@ from bot.handlers import (
     stats,
     subscribe,
 )
-from bot.services import KEY, Services
-from bot.storage import Storage
+from bot.wiring import KEY, Services
 
 log = logging.getLogger(__name__)
 EXPIRY_SWEEP_SECONDS = 3600

@@ -16,15 +16,15 @@ from bot.terminal import plain
 from flows.schedule import local_time, next_allowed_time
 
 if TYPE_CHECKING:
-    from bot.broadcast import Broadcasts
+    from bot.broadcast.queue import Broadcasts
 
-# bot.broadcast pulls in python-telegram-bot: imported inside the commands that need it, so
+# bot.broadcast.queue pulls in python-telegram-bot: imported inside the commands that need it, so
 # every other command (stats above all) starts fast.
 
 
 def cmd_broadcast(args: argparse.Namespace) -> int:
     """Queue a broadcast to subscribed parents, or show and steer broadcasts."""
-    from bot.broadcast import Broadcasts
+    from bot.broadcast.queue import Broadcasts
 
     settings = _settings()
     content = _content(settings)
@@ -43,7 +43,7 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
 def _queue(
     args: argparse.Namespace, settings: Any, content: Any, storage: Any, broadcasts: Broadcasts
 ) -> int:
-    from bot.broadcast import BroadcastError, parse_audience, render_text
+    from bot.broadcast.queue import BroadcastError, parse_audience, render_text
 
     if not args.text_file:
         raise Fail("Give the message with --text-file FILE (Telegram HTML: <b>, <i>, <a>).")
@@ -88,7 +88,7 @@ def _queue(
 
 def _check(broadcasts: Broadcasts, texts: dict[str, str]) -> None:
     """Run the same validation as queueing, without queueing."""
-    from bot.broadcast import BroadcastError
+    from bot.broadcast.queue import BroadcastError
 
     try:
         with broadcasts.db.atomic():
@@ -105,7 +105,7 @@ class _DryRun(Exception):
 
 
 def _status(broadcasts: Broadcasts, t: Callable[..., str], limit: int) -> int:
-    from bot.broadcast import status_text
+    from bot.broadcast.queue import status_text
 
     rows = broadcasts.recent(limit)
     if not rows:

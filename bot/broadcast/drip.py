@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.broadcast import Broadcasts
-from bot.compose import next_unsent_tip, tip_texts
+from bot.broadcast.compose import next_unsent_tip, tip_texts
+from bot.broadcast.queue import Broadcasts
 from bot.config import Settings
 from bot.content import Content
 from bot.storage import Storage
-from flows.broadcast import EVERYONE
+from flows.compose import EVERYONE
 from flows.schedule import drip_due, local_time, release_time
 
 log = logging.getLogger(__name__)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.broadcast import Broadcasts
+from bot.broadcast.queue import Broadcasts
 from bot.callbacks import CallbackCodec
 from bot.config import Settings
 from bot.content import Content
-from bot.conversation import Chat, Conversation
+from bot.parent.conversation import Chat, Conversation
 from bot.storage import Pseudonymizer, Storage
 from flows.screening import Screening
 

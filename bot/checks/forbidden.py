@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bot.readability import normalize
+from bot.checks.readability import normalize
 
 WRITTEN_REQUIRED = "says a written request is required by federal law"
 SIXTY_FROM_REQUEST = (

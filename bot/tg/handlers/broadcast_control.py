@@ -7,11 +7,11 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.broadcast import Broadcasts
+from bot.broadcast.queue import Broadcasts
 from bot.callbacks import ForgedCallback
-from bot.handlers.common import chat_of, send
-from bot.services import services
+from bot.tg.handlers.common import chat_of, send
 from bot.views import Reply
+from bot.wiring import services
 
 log = logging.getLogger(__name__)
 

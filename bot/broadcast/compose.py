@@ -14,15 +14,15 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from bot.broadcast import BroadcastError, Broadcasts, render_text
+from bot.broadcast.drafts import ComposeDrafts
+from bot.broadcast.queue import BroadcastError, Broadcasts, render_text
 from bot.callbacks import Action
-from bot.compose_store import ComposeDrafts
 from bot.config import Settings
 from bot.content import MESSAGE_LIMIT, Content, LanguagePack, html_problem, visible_text
+from bot.parent.subscriptions import INTERESTS
 from bot.storage import Storage
-from bot.subscriptions import INTERESTS
 from bot.views import Button, Reply, Screen
-from flows.broadcast import (
+from flows.compose import (
     AWAITING_AUDIENCE,
     AWAITING_CONTENT,
     AWAITING_TIME,

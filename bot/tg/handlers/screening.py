@@ -8,8 +8,8 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.callbacks import ForgedCallback
-from bot.handlers.common import chat_of, send
-from bot.services import services
+from bot.tg.handlers.common import chat_of, send
+from bot.wiring import services
 
 log = logging.getLogger(__name__)
 

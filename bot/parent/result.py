@@ -9,10 +9,10 @@ content check renders every possible result with the same code the bot uses.
 
 from __future__ import annotations
 
-from bot.actions import A
 from bot.callbacks import Action
 from bot.content import LanguagePack
-from bot.layout import SCREEN_LINES, screen_lines
+from bot.parent.actions import A
+from bot.parent.layout import SCREEN_LINES, screen_lines
 from bot.views import Button, Screen
 from flows.outcomes import Decision
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram.ext import ContextTypes
 
-from bot.conversation import Chat, Conversation
-from bot.handlers.common import replies
+from bot.parent.conversation import Chat, Conversation
+from bot.tg.handlers.common import replies
 from bot.views import Reply
 
 

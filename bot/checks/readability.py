@@ -24,7 +24,7 @@ install see the exact command that makes it complete, rather than a green result
 a product rule.
 
 CLI for writers (works on one YAML file, before the whole tree loads):
-    python -m bot.readability content/es/learn.yaml --lang es
+    python -m bot.checks.readability content/es/learn.yaml --lang es
 """
 
 from __future__ import annotations
@@ -330,7 +330,7 @@ def _guess_lang(path: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bot.readability",
+        prog="python -m bot.checks.readability",
         description="Reading level of every string of 12+ words in YAML files, hardest first.",
     )
     parser.add_argument("files", nargs="+", type=Path, help="e.g. content/es/learn.yaml")

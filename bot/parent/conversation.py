@@ -12,14 +12,14 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from bot.actions import A
 from bot.callbacks import Action
 from bot.config import Settings
 from bot.content import Content, LanguagePack
-from bot.layout import option_rows
-from bot.result import book_row, details_screen, first_screen
+from bot.parent.actions import A
+from bot.parent.layout import option_rows
+from bot.parent.result import book_row, details_screen, first_screen
+from bot.parent.subscriptions import Subscriptions
 from bot.storage import Storage, StoredSession, new_session_id
-from bot.subscriptions import Subscriptions
 from bot.views import Button, Reply, Screen
 from flows.crisis import CrisisMatcher
 from flows.machine import NotAllowed

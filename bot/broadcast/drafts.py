@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from bot.storage import Storage
-from flows.broadcast import Draft
+from flows.compose import Draft
 
 DRAFT_TTL_SECONDS = 24 * 3600  # an untouched draft this old is discarded, not sent
 _FIELDS = tuple(Draft.__dataclass_fields__)

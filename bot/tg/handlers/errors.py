@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.services import services
+from bot.wiring import services
 
 log = logging.getLogger(__name__)
 

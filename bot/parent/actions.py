@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.subscriptions import INTEREST as INTEREST_KIND
-from bot.subscriptions import OFFER as OFFER_KIND
+from bot.parent.subscriptions import INTEREST as INTEREST_KIND
+from bot.parent.subscriptions import OFFER as OFFER_KIND
 
 
 class A:

@@ -1,0 +1,1 @@
+"""Tips to subscribed parents: message rules, durable queue, engine, compose, weekly tip."""

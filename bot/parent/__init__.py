@@ -1,0 +1,1 @@
+"""The parent side, free of Telegram: the screening conversation, its result, the tips opt-in."""

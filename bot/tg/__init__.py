@@ -1,0 +1,1 @@
+"""The Telegram adapter: with the command line, the only code that imports python-telegram-bot."""
