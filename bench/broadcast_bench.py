@@ -25,14 +25,17 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from bot.broadcast.queue import DeliveryEngine, EngineSettings
+from bot.broadcast.engine import DeliveryEngine, EngineSettings
 from bot.config import Settings
 from bot.content import DEFAULT_CONTENT_DIR, load_content
 from bot.storage import Storage
 from bot.tg.app import build_application
-from tests.fakes import ChatClient, FakeBotAPI
+from bot.tg.sender import SenderSettings, TelegramSender
+from tests.fakebot import ChatClient, FakeBotAPI
 
-PATH = ["Neither", "Yes", "Yes", "No", "Sometimes", "No", "No", "Yes", "Yes", "Start over"]
+PATH = ["In kindergarten or older", "Neither", "Passing, but not progressing", "Yes",
+        "Sometimes", "No", "No", "Yes", "No, we never asked", "Next steps and details",
+        "Start over"]  # fmt: skip
 GAP = 0.05  # seconds between the parent's presses: a brisk parent, 15-20 presses a second
 
 
@@ -101,13 +104,15 @@ async def timed(engine: DeliveryEngine, broadcast_id: int) -> float:
 async def broadcast(
     svc: Any, bot: Any, activity: Any, audience: str, rate: float, workers: int
 ) -> tuple[int, asyncio.Task[float]]:
-    engine = DeliveryEngine(
-        svc.broadcasts,
+    sender = TelegramSender(
         bot,
-        svc.content,
         svc.codec,
-        settings=EngineSettings(rate=rate, workers=workers),
-        activity=activity,  # the parents' application: the engine steps aside for it
+        activity=activity,  # the parents' application: broadcasts step aside for it
+        clock=svc.storage.clock,
+        settings=SenderSettings(rate=rate),
+    )
+    engine = DeliveryEngine(
+        svc.broadcasts, sender, svc.content, settings=EngineSettings(workers=workers)
     )
     broadcast_id = svc.broadcasts.queue(
         audience=audience,
@@ -165,7 +170,7 @@ async def main() -> None:
             settings, storage, content, request=broadcast_api, sweep_expired=False
         )
         await broadcast_app.initialize()
-        svc = app.bot_data["services"]
+        svc = app.services
         probe = ParentProbe(app, parent_api)
         await probe.start()
         await probe.sample(20)  # warm-up

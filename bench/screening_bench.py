@@ -1,6 +1,6 @@
 """Screening answers per second through the full bot vs a bare PTB Application.
 
-Both run in this process on the same kind of fake Bot API (tests/fakes.py), in small
+Both run in this process on the same kind of fake Bot API (tests/fakebot/), in small
 alternating batches, so the machine's noise hits both alike. Target: >= 0.6.
 Run: .venv/bin/python bench/screening_bench.py [--answers 5000] [--batch 100]
 """
@@ -25,9 +25,22 @@ from bot.config import Settings
 from bot.content import DEFAULT_CONTENT_DIR, load_content
 from bot.storage import Storage
 from bot.tg.app import build_application
-from tests.fakes import ChatClient, FakeBotAPI
+from tests.fakebot import ChatClient, FakeBotAPI
 
-PATH = ["Neither", "Yes", "Yes", "No", "Sometimes", "No", "No", "Yes", "Yes", "Start over"]
+# In school, no plan, ..., never evaluated; then the details and start over from there.
+PATH = [
+    "In kindergarten or older",
+    "Neither",
+    "Passing, but not progressing",
+    "Yes",
+    "Sometimes",
+    "No",
+    "No",
+    "Yes",
+    "No, we never asked",
+    "Next steps and details",
+    "Start over",
+]
 CHATS = 20  # parents taking turns, as in real traffic
 
 

@@ -11,11 +11,52 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
+from enum import StrEnum
 
 VERSION = "1"
 MAX_BYTES = 64  # Telegram's limit for callback_data
 _SEP = "|"
 _TAG_CHARS = 6  # 36 bits: enough to make guessing pointless for a button
+
+
+class Kind(StrEnum):
+    """Every kind of button the bot makes, in one registry (one or two characters: 64 bytes)."""
+
+    # The parent conversation (bot/parent/).
+    MENU = "m"
+    SCREEN = "s"  # start a screening (or offer to resume one)
+    CONTINUE = "c"  # show the open question again (resume, or go on after the crisis pause)
+    PAUSE = "z"  # "stop for now" at the crisis pause: the screening is kept
+    OVER = "o"  # start over
+    ANSWER = "a"
+    BACK = "b"
+    WHY = "w"
+    DETAILS = "d"  # a result's next steps and details
+    LEARN = "l"
+    EXPLAIN = "e"  # an explainer, at a page
+    BOOK = "k"
+    FREE_HELP = "f"
+    PRIVACY = "p"
+    LANGUAGES = "g"
+    SET_LANGUAGE = "L"
+    TIPS_OFFER = "T"  # tip subscriptions: T (show the offer), T yes, T no
+    TIPS_INTEREST = "I"  # I <interest> or I skip
+    # Staff only (bot/broadcast/, bot/stats/): anyone else is answered as an unknown command.
+    COMPOSE = "C"
+    TIPS_LIST = "Y"
+    STATS_PERIOD = "S"
+    BROADCAST_CONTROL = "X"  # Pause / Resume / Cancel on a broadcast's status message
+
+
+STAFF_KINDS = frozenset({Kind.COMPOSE, Kind.TIPS_LIST, Kind.STATS_PERIOD, Kind.BROADCAST_CONTROL})
+
+
+def kind_of(data: object) -> str | None:
+    """The kind a callback data claims, unverified: for routing only (handlers verify)."""
+    if not isinstance(data, str):
+        return None
+    parts = data.split(_SEP)
+    return parts[1] if len(parts) >= 3 else None
 
 
 class ForgedCallback(ValueError):

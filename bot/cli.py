@@ -1,66 +1,76 @@
-"""iep-bot: a thin command line. Each command opens what it needs and calls one function."""
+"""iep-bot: a thin command line (click). Each command opens what it needs and calls one function.
+
+The feature commands live beside their feature (bot/broadcast/cli.py, bot/stats/cli.py) and
+are added here; they never import this module. Telegram is imported only inside `run`.
+"""
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import logging
 import os
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from bot.config import Settings, SettingsError, load_settings
-from bot.content import Content, load_content
+import click
+
+from bot.broadcast.cli import broadcast
+from bot.cli_errors import Fail, setup_problems_fail
 from bot.logs import configure_logging
-from bot.storage import Storage
-from flows.spec import ContentError
+from bot.stats.cli import export, stats
+from bot.wiring import open_content, open_settings, open_storage
 
 log = logging.getLogger("iep_bot")
 DIAGRAM_PATH = Path(__file__).resolve().parent.parent / "flows" / "screening.mmd"
 TERMINAL_KEY = b"terminal-chat-only-never-used-for-telegram"
-
-Command = Callable[[argparse.Namespace], int]
-
-
-class Fail(Exception):
-    """A problem to print as one line (exit status 2), never a traceback."""
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
-def _settings(*, require_token: bool = False) -> Settings:
-    try:
-        return load_settings(require_token=require_token)
-    except SettingsError as exc:
-        raise Fail(f"Setting problem: {exc}") from None
+class _Root(click.Group):
+    """The root group: a setup problem anywhere below is one line and exit status 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # in the order added: the order of the README
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with setup_problems_fail():
+            return super().invoke(ctx)
 
 
-def _content(settings: Settings) -> Content:
-    try:
-        return load_content(settings.content_dir)
-    except ContentError as exc:
-        raise Fail(f"Content problem: {exc}") from None
+@click.group(name="iep-bot", cls=_Root, context_settings=CONTEXT)
+def cli() -> None:
+    """A Telegram bot that helps parents tell an IEP from a 504 plan.
 
+    Example:
 
-def _storage(settings: Settings) -> Storage:
-    storage = Storage(settings.database_path)
-    storage.migrate()
-    return storage
+    \b
+        iep-bot chat --lang es
+    """
 
 
 # --- commands ------------------------------------------------------------------------------
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """Run the bot with long polling until stopped."""
+@cli.command()
+def run() -> None:
+    """Run the bot with long polling until stopped.
+
+    Example:
+
+    \b
+        TELEGRAM_BOT_TOKEN=123:abc... iep-bot run
+    """
     from telegram import Update
 
     from bot.tg.app import build_application
 
-    settings = _settings(require_token=True)
+    settings = open_settings(require_token=True)
     configure_logging(settings.log_level, secrets=[settings.token or ""])
-    content = _content(settings)
-    storage = _storage(settings)
+    content = open_content(settings)
+    storage = open_storage(settings)
     app = build_application(settings, storage, content)
-    expired = app.bot_data["services"].conversation.expire_all()
+    expired = app.services.conversation.expire_all()
     log.info(
         "starting: %d languages, database %s, %d expired screenings logged",
         len(content.languages),
@@ -69,156 +79,160 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     app.run_polling(allowed_updates=Update.ALL_TYPES)
     storage.close()
-    return 0
 
 
-def cmd_chat(args: argparse.Namespace) -> int:
-    """The screening in the terminal: same flow, content and storage, source 'terminal'."""
-    from bot.parent.conversation import Chat, Conversation
-    from bot.storage import Pseudonymizer
+@cli.command(short_help="The screening in the terminal, no Telegram or token needed.")
+@click.option("--lang", metavar="CODE", help="language code, for example en or es")
+def chat(lang: str | None) -> None:
+    """The screening in the terminal: same flow, content and storage, source 'terminal'.
+
+    Example:
+
+    \b
+        iep-bot chat --lang es
+    """
+    from bot.parent.conversation import Chat
     from bot.terminal import TerminalChat
-    from flows.screening import Screening
+    from bot.wiring import Services
 
-    settings = _settings()
+    settings = open_settings()
     configure_logging("WARNING")
-    content = _content(settings)
-    if args.lang and args.lang not in content.languages:
-        raise Fail(f"--lang {args.lang}: choose one of {', '.join(content.languages)}")
-    storage = _storage(settings)
-    conversation = Conversation(content, storage, settings, Screening(content.spec))
-    key = Pseudonymizer(settings.pseudonym_key or TERMINAL_KEY)("terminal")
-    if args.lang:
-        storage.set_language(key, args.lang)
-    TerminalChat(conversation, Chat(key=key, language_hint=args.lang)).run()
+    content = open_content(settings)
+    if lang and lang not in content.languages:
+        raise Fail(f"--lang {lang}: choose one of {', '.join(content.languages)}")
+    storage = open_storage(settings)
+    # The terminal needs no PSEUDONYM_KEY: without one, a key of its own (never Telegram's).
+    settings = dataclasses.replace(settings, pseudonym_key=settings.pseudonym_key or TERMINAL_KEY)
+    services = Services.build(settings, storage, content)
+    conversation, key = services.conversation, services.pseudonymize("terminal")
+    if lang:
+        storage.set_language(key, lang)
+    TerminalChat(conversation, Chat(key=key, language_hint=lang)).run()
     storage.close()
-    return 0
 
 
-def cmd_db_migrate(args: argparse.Namespace) -> int:
-    """Bring the database schema up to date."""
-    settings = _settings()
+@cli.group(context_settings=CONTEXT)
+def db() -> None:
+    """Database commands.
+
+    Example:
+
+    \b
+        iep-bot db migrate
+    """
+
+
+@db.command()
+def migrate() -> None:
+    """Bring the database schema up to date.
+
+    Example:
+
+    \b
+        DATABASE_PATH=/data/bot.sqlite3 iep-bot db migrate
+    """
+    from bot.storage import Storage
+
+    settings = open_settings()
     storage = Storage(settings.database_path)
     applied = storage.migrate()
-    print(
+    click.echo(
         f"{settings.database_path}: "
         + (f"applied {', '.join(applied)}" if applied else "up to date")
     )
     storage.close()
-    return 0
 
 
-def cmd_flow_diagram(args: argparse.Namespace) -> int:
-    """Print the screening machine as a Mermaid diagram (or write it with --write)."""
+@cli.group(context_settings=CONTEXT)
+def flow() -> None:
+    """Screening flow commands.
+
+    Example:
+
+    \b
+        iep-bot flow diagram > screening.mmd
+    """
+
+
+@flow.command()
+@click.option("--write", is_flag=True, help=f"write {DIAGRAM_PATH.name} instead of printing")
+def diagram(write: bool) -> None:
+    """Print the screening machine as a Mermaid diagram (or write it with --write).
+
+    Example:
+
+    \b
+        iep-bot flow diagram --write
+    """
     from flows.diagram import mermaid
 
-    content = _content(_settings())
-    text = mermaid(content.spec)
-    if args.write:
+    text = mermaid(open_content(open_settings()).spec)
+    if write:
         DIAGRAM_PATH.write_text(text, encoding="utf-8")
-        print(f"wrote {DIAGRAM_PATH}")
+        click.echo(f"wrote {DIAGRAM_PATH}")
     else:
-        sys.stdout.write(text)
-    return 0
+        click.echo(text, nl=False)
 
 
-def cmd_content_check(args: argparse.Namespace) -> int:
-    """Validate the content; print every problem, exit 1 if there is one."""
+@cli.group(context_settings=CONTEXT)
+def content() -> None:
+    """Content commands.
+
+    Example:
+
+    \b
+        iep-bot content check
+    """
+
+
+@content.command()
+def check() -> None:
+    """Validate the content; print every problem, exit 1 if there is one.
+
+    Example:
+
+    \b
+        iep-bot content check
+    """
     from bot.checks.content_check import check_content
 
-    settings = _settings()
+    settings = open_settings()
     problems = check_content(settings.content_dir)
     for problem in problems:
-        print(problem)
+        click.echo(problem)
     if problems:
-        print(f"{len(problems)} problem(s) found in {settings.content_dir}")
-        return 1
-    content = load_content(settings.content_dir)
-    print(
-        f"content OK: {len(content.spec.questions)} questions, "
-        f"{len(content.spec.outcomes)} outcomes, languages {', '.join(content.languages)}"
+        click.echo(f"{len(problems)} problem(s) found in {settings.content_dir}")
+        raise click.exceptions.Exit(1)
+    loaded = open_content(settings)
+    click.echo(
+        f"content OK: {len(loaded.spec.questions)} questions, "
+        f"{len(loaded.spec.outcomes)} outcomes, languages {', '.join(loaded.languages)}"
     )
-    return 0
 
 
-# --- the parser ----------------------------------------------------------------------------
-
-
-def _add(
-    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
-    name: str,
-    func: Command,
-    example: str,
-) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        name,
-        help=(func.__doc__ or "").strip(),
-        description=(func.__doc__ or "").strip(),
-        epilog=f"example:\n  {example}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.set_defaults(func=func)
-    return parser
-
-
-def group(
-    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
-    name: str,
-    description: str,
-    example: str,
-) -> argparse._SubParsersAction:  # type: ignore[type-arg]
-    """A command with subcommands (`iep-bot db migrate`); returns where to add them."""
-    parser = sub.add_parser(
-        name,
-        help=description.rstrip(".").lower(),
-        description=description,
-        epilog=f"example:\n  {example}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    return parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=True)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="iep-bot",
-        description="A Telegram bot that helps parents tell an IEP from a 504 plan.",
-        epilog="example:\n  iep-bot chat --lang es",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    _add(sub, "run", cmd_run, "TELEGRAM_BOT_TOKEN=123:abc... iep-bot run")
-    chat = _add(sub, "chat", cmd_chat, "iep-bot chat --lang es")
-    chat.add_argument("--lang", help="language code, for example en or es")
-
-    db = group(sub, "db", "Database commands.", "iep-bot db migrate")
-    _add(db, "migrate", cmd_db_migrate, "DATABASE_PATH=/data/bot.sqlite3 iep-bot db migrate")
-    flow = group(sub, "flow", "Screening flow commands.", "iep-bot flow diagram > screening.mmd")
-    diagram = _add(flow, "diagram", cmd_flow_diagram, "iep-bot flow diagram --write")
-    diagram.add_argument("--write", action="store_true", help=f"write {DIAGRAM_PATH.name}")
-    content = group(sub, "content", "Content commands.", "iep-bot content check")
-    _add(content, "check", cmd_content_check, "iep-bot content check")
-
-    for register in _feature_commands():
-        register(sub, _add)
-    return parser
-
-
-def _feature_commands() -> list[Callable[..., None]]:
-    """Commands that live beside their feature (stats, broadcast), registered here."""
-    from bot.broadcast import cli as broadcast_cli
-    from bot.stats import cli as stats_cli
-
-    return [broadcast_cli.register, stats_cli.register]
+# Commands that live beside their feature.
+cli.add_command(broadcast)
+cli.add_command(stats)
+cli.add_command(export)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Durations from PTB as timedelta (PTB 23's default); bot/broadcast.py handles both.
+    """Run the command line and return its exit status; the console script exits with it.
+
+    0 on success, 1 when `content check` finds problems, 2 for a one-line problem or a usage
+    error, 130 on Ctrl-C. Errors go to stderr as one line, never a traceback.
+    """
+    # Durations from PTB as timedelta (PTB 23's default); the broadcast engine handles both.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    args = build_parser().parse_args(argv)
     try:
-        result: int = args.func(args)
-        return result
-    except Fail as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
+        result = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="iep-bot",
+            standalone_mode=False,
+        )
+    except click.ClickException as exc:  # Fail, and click's own usage errors
+        exc.show()
+        return exc.exit_code
+    except (click.Abort, KeyboardInterrupt):  # Ctrl-C (click turns it into Abort)
         return 130
+    return result if isinstance(result, int) else 0

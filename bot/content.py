@@ -14,12 +14,12 @@ import re
 import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.html import html_problem, visible_text
 from flows.crisis import CrisisMatcher, CrisisPatternError
 from flows.spec import NOTICES, ContentError, ScreeningSpec, parse_spec
 
@@ -28,7 +28,6 @@ REFERENCE_LANGUAGE = "en"
 EXPLAINER_PAGE_LIMIT = 450  # visible characters of one page: one phone screen with buttons
 MESSAGE_LIMIT = 4096  # Telegram's hard limit for a text message
 _LANG = re.compile(r"^[a-z]{2,3}$")
-_ALLOWED_TAGS = {"b", "i", "a"}
 _CORE_FILES = {"ui", "screening", "learn", "tips", "crisis"}
 
 
@@ -343,50 +342,6 @@ def load_content(root: Path = DEFAULT_CONTENT_DIR) -> Content:
 
 
 # --- checks shared by the loader, `iep-bot content check` and the tests ------------------
-
-
-class _TagChecker(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=False)
-        self.stack: list[str] = []
-        self.problem: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in _ALLOWED_TAGS:
-            self.problem = self.problem or f"<{tag}> is not allowed (use b, i, a)"
-        elif tag == "a" and not dict(attrs).get("href", "").startswith(("https://", "http://")):
-            self.problem = self.problem or "<a> needs an http(s) href"
-        self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack.pop() != tag:
-            self.problem = self.problem or f"</{tag}> closes nothing open"
-
-    def handle_entityref(self, name: str) -> None:
-        if name not in {"amp", "lt", "gt", "quot"}:
-            self.problem = self.problem or f"&{name}; is not supported; write &amp;"
-
-
-def html_problem(text: str) -> str | None:
-    """Why Telegram would refuse this HTML, or None if it is fine."""
-    if re.search(r"&(?![a-z]+;|#\d+;)", text):
-        return "a bare & must be written &amp;"
-    checker = _TagChecker()
-    checker.feed(text)
-    checker.close()
-    if checker.problem:
-        return checker.problem
-    if checker.stack:
-        return f"<{checker.stack[-1]}> is never closed"
-    return None
-
-
-def visible_text(text: str) -> str:
-    """The text as a reader sees it: tags removed, entities decoded."""
-    plain = re.sub(r"<[^>]+>", "", text)
-    return (
-        plain.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
-    )
 
 
 def placeholders(text: str) -> set[str]:

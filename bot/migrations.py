@@ -15,7 +15,7 @@ migrations = Migrations("iep_bot")
 @migrations()
 def m001_screening(db: Database) -> None:
     # In-progress screenings, keyed by HMAC(chat id): the only per-chat state we keep.
-    db["sessions"].create(
+    db.table("sessions").create(
         {
             "chat_key": str,  # HMAC-SHA256 of the chat id with PSEUDONYM_KEY, hex
             "session_id": str,  # random; becomes the outcome row's id
@@ -29,9 +29,9 @@ def m001_screening(db: Database) -> None:
         },
         pk="chat_key",
     )
-    db["sessions"].create_index(["updated_at"])
+    db.table("sessions").create_index(["updated_at"])
     # One row per finished or abandoned screening: anonymous by construction.
-    db["outcomes"].create(
+    db.table("outcomes").create(
         {
             "session_id": str,
             "day": str,  # the day only, never the time
@@ -48,25 +48,25 @@ def m001_screening(db: Database) -> None:
         not_null={"day", "lang", "source", "status", "answers", "booked"},
         defaults={"booked": 0, "questions_answered": 0},
     )
-    db["outcomes"].create_index(["day"])
-    db["outcomes"].create_index(["status", "day"])
+    db.table("outcomes").create_index(["day"])
+    db.table("outcomes").create_index(["status", "day"])
     # The language a chat chose and the deep-link source of its last /start, under the
     # same keyed hash; the source is copied onto the session when a screening starts.
-    db["chat_prefs"].create({"chat_key": str, "lang": str, "source": str}, pk="chat_key")
+    db.table("chat_prefs").create({"chat_key": str, "lang": str, "source": str}, pk="chat_key")
     # Book presses outside a finished screening (the menu), for the booking count.
-    db["booking_presses"].create(
+    db.table("booking_presses").create(
         {"id": int, "day": str, "lang": str, "outcome_id": str, "origin": str}, pk="id"
     )
     # Telegram may deliver an update twice (webhook retries, restarts): remember ids briefly.
-    db["processed_updates"].create({"update_id": int, "seen_at": float}, pk="update_id")
-    db["processed_updates"].create_index(["seen_at"])
+    db.table("processed_updates").create({"update_id": int, "seen_at": float}, pk="update_id")
+    db.table("processed_updates").create_index(["seen_at"])
 
 
 @migrations()
 def m002_broadcast(db: Database) -> None:
     # Parents who asked for tips. The ONLY raw chat id for this feature: needed to send,
     # deleted on /stop, /forget, or when Telegram says the parent blocked the bot.
-    db["subscribers"].create(
+    db.table("subscribers").create(
         {
             "chat_key": str,  # HMAC of the chat id, as everywhere else
             "chat_id": int,
@@ -77,16 +77,16 @@ def m002_broadcast(db: Database) -> None:
         pk="chat_key",
         not_null={"chat_id", "lang", "opted_in_day"},
     )
-    db["subscribers"].create_index(["lang"])
-    db["subscribers"].create_index(["interest"])
+    db.table("subscribers").create_index(["lang"])
+    db.table("subscribers").create_index(["interest"])
     # Anonymous joins and departures, for statistics: no key, no id.
-    db["subscription_events"].create(
+    db.table("subscription_events").create(
         {"id": int, "day": str, "event": str, "lang": str, "interest": str}, pk="id"
     )
-    db["subscription_events"].create_index(["day"])
+    db.table("subscription_events").create_index(["day"])
     # Every broadcast, kept for audit: who (a staff user id, never a parent), when, to whom,
     # what, and the final counts.
-    db["broadcasts"].create(
+    db.table("broadcasts").create(
         {
             "id": int,
             "created_at": float,
@@ -112,10 +112,10 @@ def m002_broadcast(db: Database) -> None:
         pk="id",
         defaults={"total": 0, "sent": 0, "blocked": 0, "failed": 0, "unknown": 0, "skipped": 0},
     )
-    db["broadcasts"].create_index(["status"])
+    db.table("broadcasts").create_index(["status"])
     # The durable queue: one row per recipient. `attempted` is written before the send and
     # replaced by the result after it, so a crash in between is never sent again.
-    db["deliveries"].create(
+    db.table("deliveries").create(
         {
             "broadcast_id": int,
             "chat_key": str,
@@ -127,7 +127,7 @@ def m002_broadcast(db: Database) -> None:
         pk=("broadcast_id", "chat_key"),
         defaults={"status": "pending", "attempts": 0},
     )
-    db["deliveries"].create_index(["broadcast_id", "status"])
+    db.table("deliveries").create_index(["broadcast_id", "status"])
 
 
 @migrations()
@@ -135,20 +135,20 @@ def m003_stats_indexes(db: Database) -> None:
     # One covering index for the staff statistics (bot/stats.py): its single GROUP BY reads
     # this index in order instead of the wide outcome rows (answers JSON), so a million rows
     # are counted in a fraction of a second.
-    db["outcomes"].create_index(
+    db.table("outcomes").create_index(
         ["lang", "source", "status", "outcome_id", "stopped_at", "day", "booked"],
         index_name="idx_outcomes_stats",
         if_not_exists=True,
     )
-    db["sessions"].create_index(["started_day"], if_not_exists=True)
-    db["booking_presses"].create_index(["day", "outcome_id"], if_not_exists=True)
+    db.table("sessions").create_index(["started_day"], if_not_exists=True)
+    db.table("booking_presses").create_index(["day", "outcome_id"], if_not_exists=True)
 
 
 @migrations()
 def m004_compose(db: Database) -> None:
     # A staff member's unfinished broadcast, so a restart loses nothing. Keyed by the staff
     # member's Telegram user id: staff, never parents; deleted on Confirm, Cancel or expiry.
-    db["compose_drafts"].create(
+    db.table("compose_drafts").create(
         {
             "user_id": int,
             "draft_id": str,  # random; buttons carry it, so old buttons are recognised
@@ -164,6 +164,6 @@ def m004_compose(db: Database) -> None:
         pk="user_id",
     )
     # One row per ISO week in which the weekly tip ran, so it never runs twice in a week.
-    db["drip_weeks"].create(
+    db.table("drip_weeks").create(
         {"week": str, "claimed_at": float, "tip_id": str, "broadcast_id": int}, pk="week"
     )

@@ -22,6 +22,8 @@ from bot.migrations import migrations
 
 Clock = Callable[[], float]
 UPDATE_MEMORY_SECONDS = 7 * 24 * 3600  # Telegram keeps undelivered updates for 24 hours
+# What a tips subscriber may say they care about (subscribers.interest); broadcasts can target one.
+INTERESTS = ("just_starting", "waiting_evaluation", "has_504", "has_iep")
 
 
 @dataclass
@@ -84,9 +86,6 @@ class Storage:
         pending = [m.name for m in migrations.pending(self.db)]
         migrations.apply(self.db)
         return pending
-
-    def pending_migrations(self) -> list[str]:
-        return [m.name for m in migrations.pending(self.db)]
 
     def close(self) -> None:
         self.db.close()
@@ -165,7 +164,7 @@ class Storage:
             self.delete_session(session.chat_key)
 
     def outcome_of(self, session_id: str) -> dict[str, object] | None:
-        rows = list(self.db["outcomes"].rows_where("session_id = ?", [session_id]))
+        rows = list(self.db.table("outcomes").rows_where("session_id = ?", [session_id]))
         return rows[0] if rows else None
 
     def record_booking(self, *, session_id: str | None, lang: str) -> str | None:
@@ -176,7 +175,7 @@ class Storage:
             if outcome is not None:
                 self.db.execute("UPDATE outcomes SET booked = 1 WHERE session_id = ?", [session_id])
             else:
-                self.db["booking_presses"].insert(
+                self.db.table("booking_presses").insert(
                     {"day": self.today(), "lang": lang, "outcome_id": None, "origin": "menu"}
                 )
         return outcome_id

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable
 
 from bot.callbacks import Action
+from bot.html import plain
 from bot.parent.conversation import Chat, Conversation
 from bot.views import Reply
 
-_TAG = re.compile(r"<[^>]+>")
 COMMANDS = ("/start", "/restart", "/help", "/privacy", "/language", "/forget", "/quit")
-
-
-def plain(text: str) -> str:
-    """Telegram HTML as terminal text: links keep their address, tags go."""
-    text = re.sub(r'<a href="([^"]+)">(.*?)</a>', r"\2 (\1)", text)
-    return html.unescape(_TAG.sub("", text))
 
 
 class TerminalChat:

@@ -1,23 +1,57 @@
-"""The objects every handler needs, built once and kept in application.bot_data."""
+"""The one place where the bot's parts are built: settings, content, storage and the services.
+
+`iep-bot run`, `iep-bot chat` and every CLI command open what they need through the functions
+here; the Telegram adapter (bot/tg/app.py) adds only what needs a Bot (the sender, the
+engine) and reaches everything else through `Services`. No Telegram here.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
+from bot.broadcast.compose import StaffCompose
+from bot.broadcast.drafts import ComposeDrafts
 from bot.broadcast.queue import Broadcasts
 from bot.callbacks import CallbackCodec
-from bot.config import Settings
-from bot.content import Content
+from bot.config import Settings, SettingsError, load_settings
+from bot.content import Content, load_content
 from bot.parent.conversation import Chat, Conversation
 from bot.storage import Pseudonymizer, Storage
 from flows.screening import Screening
+from flows.spec import ContentError
 
-KEY = "services"
+
+class SetupProblem(Exception):
+    """A setting, content or database problem, said in one line (never a traceback)."""
+
+
+def open_settings(*, require_token: bool = False) -> Settings:
+    """The settings from the environment and .env, or one line on what is wrong."""
+    try:
+        return load_settings(require_token=require_token)
+    except SettingsError as exc:
+        raise SetupProblem(f"Setting problem: {exc}") from None
+
+
+def open_content(settings: Settings) -> Content:
+    """The content files, validated, or one line naming the file and key at fault."""
+    try:
+        return load_content(settings.content_dir)
+    except ContentError as exc:
+        raise SetupProblem(f"Content problem: {exc}") from None
+
+
+def open_storage(settings: Settings) -> Storage:
+    """The database, its schema brought up to date."""
+    storage = Storage(settings.database_path)
+    storage.migrate()
+    return storage
 
 
 @dataclass
 class Services:
+    """Everything a handler, a job or a command works with, built once per process."""
+
     settings: Settings
     storage: Storage
     content: Content
@@ -26,10 +60,17 @@ class Services:
     codec: CallbackCodec
     pseudonymize: Pseudonymizer
     broadcasts: Broadcasts
+    drafts: ComposeDrafts
+    staff_compose: StaffCompose
+    # The language a staff member's app showed when they last wrote (by user id), for
+    # messages no update asked for (the weekly-tip note). In memory only, like the hint.
+    staff_language_hints: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, storage: Storage, content: Content) -> Services:
         screening = Screening(content.spec)
+        broadcasts = Broadcasts(storage, content)
+        drafts = ComposeDrafts(storage)
         return cls(
             settings=settings,
             storage=storage,
@@ -38,15 +79,29 @@ class Services:
             conversation=Conversation(content, storage, settings, screening),
             codec=CallbackCodec(settings.pseudonym_key),
             pseudonymize=Pseudonymizer(settings.pseudonym_key),
-            broadcasts=Broadcasts(storage, content),
+            broadcasts=broadcasts,
+            drafts=drafts,
+            staff_compose=StaffCompose(settings, storage, content, broadcasts, drafts),
         )
+
+    @classmethod
+    def open(cls, *, require_token: bool = False) -> Services:
+        """Settings, content and storage from the environment, and the services over them."""
+        settings = open_settings(require_token=require_token)
+        content = open_content(settings)
+        return cls.build(settings, open_storage(settings), content)
 
     def chat(self, chat_id: int, language_code: str | None) -> Chat:
         """The conversation's view of a Telegram chat: a keyed hash, never the raw id."""
         return Chat(key=self.pseudonymize(chat_id), language_hint=language_code, address=chat_id)
 
+    def is_staff(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.settings.staff_ids
 
-def services(context: Any) -> Services:
-    """The Services of the application handling this update."""
-    found: Services = context.application.bot_data[KEY]
-    return found
+    def language_of(self, chat: Chat) -> str:
+        """The chat's language: its choice, else its app's language, else the default."""
+        return self.conversation.language_of(chat)
+
+    def staff_language(self, staff_id: int) -> str:
+        """A staff member's language for a message they did not ask for (the weekly tip)."""
+        return self.language_of(self.chat(staff_id, self.staff_language_hints.get(staff_id)))

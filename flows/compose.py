@@ -19,11 +19,11 @@ audience "all"; its text comes from content, so `edit_content` is refused for it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from transitions import EventData, Machine
 
-from flows.machine import fire
+from flows.machine import Runner, subject_of
 
 AWAITING_CONTENT = "awaiting_content"
 AWAITING_AUDIENCE = "awaiting_audience"
@@ -57,11 +57,6 @@ class Draft:
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
-    @property
-    def expects_text(self) -> bool:
-        """Whether the next message staff type belongs to this draft."""
-        return self.state in (AWAITING_CONTENT, AWAITING_TIME)
-
 
 class Compose:
     """The compose machine; one instance serves every staff member."""
@@ -93,8 +88,7 @@ class Compose:
         add("clear_time", [AWAITING_TIME, PREVIEWING], PREVIEWING, before=[_drop_time])
         add("confirm", PREVIEWING, CONFIRMED, before=[_keep_quiet_choice])
         add("cancel", list(OPEN_STATES), CANCELLED)
-        self._carrier = _Carrier()
-        self.machine.add_model(self._carrier, initial=AWAITING_CONTENT)
+        self._runner = Runner(self.machine, Draft(draft_id=""))
 
     # --- starting a draft ---------------------------------------------------------------
 
@@ -137,32 +131,13 @@ class Compose:
         self._fire(draft, "cancel")
 
     def _fire(self, draft: Draft, trigger: str, **kwargs: object) -> None:
-        # One long-lived carrier is the machine's only model (attaching a model per event
-        # binds a helper per state and trigger); it works on a copy of the draft, which
-        # is copied back only when the step happened, so a refused step changes nothing.
-        carrier = self._carrier
-        carrier.draft, carrier.state = replace(draft), draft.state
-        fire(carrier, trigger, **kwargs)
-        for name in _FIELDS:
-            setattr(draft, name, getattr(carrier.draft, name))
-        draft.state = carrier.state
-
-
-class _Carrier:
-    """The machine's model: the draft being worked on plus the machine's state."""
-
-    def __init__(self) -> None:
-        self.draft = Draft(draft_id="")
-        self.state = AWAITING_CONTENT
-
-
-_FIELDS = tuple(f for f in Draft.__dataclass_fields__ if f != "state")
+        self._runner.fire(draft, trigger, **kwargs)
 
 
 def _draft(event: EventData) -> Draft:
-    carrier = event.model
-    assert isinstance(carrier, _Carrier)
-    return carrier.draft
+    draft = subject_of(event)
+    assert isinstance(draft, Draft)
+    return draft
 
 
 def _has_audience(event: EventData) -> bool:

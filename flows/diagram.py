@@ -7,23 +7,6 @@ from transitions.extensions import GraphMachine
 from flows.spec import OUTCOME_STATE, ScreeningSpec
 
 
-def _edge_labels(spec: ScreeningSpec, qid: str) -> dict[str, list[str]]:
-    """For each next state, the answers (or rules) that lead there."""
-    question = spec.questions[qid]
-    labels: dict[str, list[str]] = {}
-    for option, dest in question.option_next.items():
-        labels.setdefault(dest, []).append(option)
-    for route in question.routes:
-        if route.when:
-            rule = " and ".join(f"{q} is {'/'.join(sorted(v))}" for q, v in route.when.items())
-            labels.setdefault(route.goto, []).append(f"if {rule}")
-        elif not question.option_next or len(question.option_next) < len(question.options):
-            labels.setdefault(route.goto, []).append(
-                "otherwise" if len(question.routes) > 1 else "any answer"
-            )
-    return labels
-
-
 class _Diagram:
     """A bare model for the graph machine."""
 
@@ -39,9 +22,8 @@ def mermaid(spec: ScreeningSpec) -> str:
         graph_engine="mermaid",
         title="Screening",
     )
-    for qid in spec.questions:
-        for dest, labels in sorted(_edge_labels(spec, qid).items()):
-            machine.add_transition(", ".join(labels), qid, dest)
+    for edge in spec.edges():  # the same edges the running machine is built from
+        machine.add_transition(", ".join(edge.labels), edge.source, edge.dest)
     graph = model.get_graph()  # type: ignore[attr-defined]
     text: str = graph.draw(None)
     # Drop the "active state" styling: the committed diagram describes, not a live session.

@@ -1,13 +1,9 @@
 """The screening conversation as a `transitions` state machine built from content.
 
-One Machine is built per spec with `model=None`. Each event loads a session into the
-machine's model, fires one trigger and copies the result back. States are question ids
-plus `outcome`. The machine decides; it never sends anything.
-
-Why one long-lived model rather than `add_model`/`remove_model` per event (the pattern in
-the transitions README): attaching a model defines helper methods for every state and
-trigger, which cost more than the whole rest of an answer. Events are synchronous and the
-bot handles them one at a time, so a single model is never shared by two events at once.
+One Machine is built per spec with `model=None`, its transitions from the spec's edge list
+(the same list the diagram draws, flows/diagram.py); flows/machine.py's Runner fires each
+event on the session itself. States are question ids plus `outcome`. The machine decides;
+it never sends anything.
 """
 
 from __future__ import annotations
@@ -17,7 +13,7 @@ from typing import Any
 
 from transitions import EventData, Machine
 
-from flows.machine import NotAllowed, fire
+from flows.machine import NotAllowed, Runner, subject_of
 from flows.outcomes import Decision, decide
 from flows.spec import OUTCOME_STATE, ScreeningSpec
 
@@ -65,15 +61,14 @@ class Screening:
             send_event=True,
             ignore_invalid_triggers=False,
         )
-        for qid in spec.questions:
-            for dest in sorted(spec.successors(qid)):
-                self.machine.add_transition(
-                    "answer",
-                    source=qid,
-                    dest=dest,
-                    conditions=[_RoutesTo(spec, qid, dest)],
-                    before=[_record_answer],
-                )
+        for edge in spec.edges():
+            self.machine.add_transition(
+                "answer",
+                source=edge.source,
+                dest=edge.dest,
+                conditions=[_RoutesTo(spec, edge.source, edge.dest)],
+                before=[_record_answer],
+            )
         predecessors: dict[str, set[str]] = {}
         for qid in spec.questions:
             for dest in spec.successors(qid):
@@ -94,8 +89,7 @@ class Screening:
             for q in spec.questions.values()
             if len(set(q.option_next.values())) > 1 or (q.option_next and q.routes)
         } | {ref for q in spec.questions.values() for route in q.routes for ref in route.when}
-        self._runner = ScreeningSession(state=spec.start)
-        self.machine.add_model(self._runner, initial=spec.start)
+        self._runner = Runner(self.machine, ScreeningSession(state=spec.start))
 
     def new_session(self) -> ScreeningSession:
         return ScreeningSession(state=self.spec.start)
@@ -151,26 +145,14 @@ class Screening:
         return best
 
     def _fire(self, session: ScreeningSession, trigger: str, **kwargs: Any) -> None:
-        runner = self._runner
-        runner.state, runner.answers, runner.history = (
-            session.state,
-            dict(session.answers),
-            list(session.history),
-        )
-        fire(runner, trigger, **kwargs)
-        # Copied back only on success, so a refused event leaves the session untouched.
-        session.state, session.answers, session.history = (
-            runner.state,
-            runner.answers,
-            runner.history,
-        )
+        self._runner.fire(session, trigger, **kwargs)
 
 
 def _session(event: EventData) -> ScreeningSession:
     """The model an event runs on: always the machine's one ScreeningSession."""
-    model = event.model
-    assert isinstance(model, ScreeningSession)
-    return model
+    session = subject_of(event)
+    assert isinstance(session, ScreeningSession)
+    return session
 
 
 class _RoutesTo:

@@ -113,10 +113,44 @@ class ScreeningSpec:
                 return route.goto
         raise AssertionError(f"{question_id}: no route matched")  # validated away at parse
 
+    def edges(self) -> list[Edge]:
+        """Every way from a question to the next state, with the answers or rules that lead
+        there: the running machine (flows/screening.py) and the diagram are built from this."""
+        return [
+            Edge(qid, dest, tuple(labels))
+            for qid in self.questions
+            for dest, labels in sorted(_edge_labels(self.questions[qid]).items())
+        ]
+
     def successors(self, question_id: str) -> set[str]:
         """Every state that can follow `question_id`."""
         question = self.questions[question_id]
         return set(question.option_next.values()) | {route.goto for route in question.routes}
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One transition of the screening: answering `source` can lead to `dest`."""
+
+    source: str
+    dest: str
+    labels: tuple[str, ...]  # the options ("yes") or rules ("if plan is iep") that lead there
+
+
+def _edge_labels(question: Question) -> dict[str, list[str]]:
+    """For each next state, the answers (or rules) that lead there."""
+    labels: dict[str, list[str]] = {}
+    for option, dest in question.option_next.items():
+        labels.setdefault(dest, []).append(option)
+    for route in question.routes:
+        if route.when:
+            rule = " and ".join(f"{q} is {'/'.join(sorted(v))}" for q, v in route.when.items())
+            labels.setdefault(route.goto, []).append(f"if {rule}")
+        elif not question.option_next or len(question.option_next) < len(question.options):
+            labels.setdefault(route.goto, []).append(
+                "otherwise" if len(question.routes) > 1 else "any answer"
+            )
+    return labels
 
 
 def _mapping(value: Any, source: str, key: str) -> Mapping[str, Any]:

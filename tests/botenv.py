@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from bot.broadcast.engine import DeliveryEngine, EngineSettings
 from bot.config import Settings
 from bot.content import Content
 from bot.storage import Storage
+from bot.tg.activity import ParentActivity
 from bot.tg.app import build_application
+from bot.tg.context import BotApplication
+from bot.tg.sender import SenderSettings, TelegramSender
 from tests.clock import FakeClock
-from tests.fakes import ChatClient, FakeBotAPI
+from tests.fakebot import ChatClient, FakeBotAPI
 
 
 class BotEnv:
@@ -19,7 +24,7 @@ class BotEnv:
         self.settings, self.content, self.clock = settings, content, clock
         self.api = FakeBotAPI()
         self.storage: Storage | None = None
-        self.app: Any = None
+        self.app: BotApplication = None  # type: ignore[assignment]
 
     async def start(self) -> BotEnv:
         self.storage = Storage(self.settings.database_path, clock=self.clock)
@@ -40,6 +45,37 @@ class BotEnv:
         await self.stop()
         await self.start()
 
+    def engine(
+        self,
+        *,
+        rate: float = 25,
+        workers: int = 4,
+        batch: int = 50,
+        backoff: float = 1.0,
+        sleep: Any = None,
+    ) -> DeliveryEngine:
+        """The real delivery engine and its own sender, on the test clock (time only moves
+        when something sleeps); not the application's, so settings can differ per test."""
+        svc = self.app.services
+        sleep = sleep or FakeSleep(self.clock)
+        sender = TelegramSender(
+            self.app.bot,
+            svc.codec,
+            activity=ParentActivity(),
+            clock=self.clock,
+            settings=SenderSettings(rate=rate, backoff=backoff),
+            sleep=sleep,
+        )
+        return DeliveryEngine(
+            svc.broadcasts,
+            sender,
+            svc.content,
+            settings=EngineSettings(workers=workers, batch=batch),
+            clock=self.clock,
+            sleep=sleep,
+            language_of=svc.staff_language,
+        )
+
     def client(self, **kwargs: Any) -> ChatClient:
         defaults: dict[str, Any] = {
             "chat_id": 4242,
@@ -53,3 +89,16 @@ class BotEnv:
     def rows(self, table: str) -> list[dict[str, Any]]:
         assert self.storage is not None
         return list(self.storage.db[table].rows)
+
+
+class FakeSleep:
+    """An asyncio.sleep that moves the fake clock instead of waiting (and records each wait)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.calls: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+        self.clock.advance(seconds=seconds)
+        await asyncio.sleep(0)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -11,6 +13,9 @@ from bot.config import Settings
 from bot.content import DEFAULT_CONTENT_DIR, Content, load_content
 from bot.storage import Storage
 from tests.clock import FakeClock
+
+if TYPE_CHECKING:
+    from tests.staff import Scene
 
 # PTB 22 returns durations as timedelta with this set, as PTB 23 will by default.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -63,3 +68,13 @@ async def env(settings: Settings, content: Content, clock: FakeClock):  # type: 
     bot = await BotEnv(settings, content, clock).start()
     yield bot
     await bot.stop()
+
+
+@pytest.fixture
+async def scene(settings: Settings, content: Content, clock: FakeClock) -> AsyncIterator[Scene]:
+    """A staff member and seeded parents on a started bot (tests/staff.py)."""
+    from tests.staff import make_scene
+
+    found = await make_scene(settings, content, clock)
+    yield found
+    await found.env.stop()

@@ -10,41 +10,23 @@ from typing import Any
 
 import httpx
 import pytest
-from telegram.error import EndPointNotFound, TimedOut
+from telegram.error import TimedOut
 
-from bot.broadcast.queue import BroadcastError, Broadcasts, DeliveryEngine, EngineSettings
+from bot.broadcast.engine import DeliveryEngine
+from bot.broadcast.message import BroadcastError
+from bot.broadcast.queue import Broadcasts
 from bot.cli import main
-from tests.botenv import BotEnv
+from bot.delivery import BotRefused
+from bot.tg.render import keyboard
+from tests.botenv import BotEnv, FakeSleep
 from tests.clock import FakeClock
-from tests.fakes import FakeBotAPI
+from tests.fakebot import FakeBotAPI
 
 FIRST = 100_000
 
 
-class FakeSleep:
-    """asyncio.sleep for the fake clock: moves time, lets other tasks run, never waits."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-        self.clock.advance(seconds=seconds)
-        await asyncio.sleep(0)
-
-
 def engine_for(env: BotEnv, *, rate: float = 25, workers: int = 4) -> DeliveryEngine:
-    svc = env.app.bot_data["services"]
-    return DeliveryEngine(
-        svc.broadcasts,
-        env.app.bot,
-        svc.content,
-        svc.codec,
-        settings=EngineSettings(rate=rate, workers=workers, backoff=1.0, batch=50),
-        clock=env.clock,
-        sleep=FakeSleep(env.clock),
-    )
+    return env.engine(rate=rate, workers=workers)
 
 
 def subscribe(env: BotEnv, count: int, *, lang: str = "en", first: int = FIRST) -> list[int]:
@@ -56,7 +38,7 @@ def subscribe(env: BotEnv, count: int, *, lang: str = "en", first: int = FIRST) 
 
 
 def queue(env: BotEnv, text: str = "<b>Tip</b>: ask for an evaluation any time.", **kw: Any) -> int:
-    broadcasts: Broadcasts = env.app.bot_data["services"].broadcasts
+    broadcasts: Broadcasts = env.app.services.broadcasts
     return broadcasts.queue(
         audience=kw.pop("audience", "all"),
         texts=kw.pop("texts", {"*": text}),
@@ -71,7 +53,7 @@ def sent_to(api: FakeBotAPI) -> Counter[int]:
 
 
 def row(env: BotEnv, broadcast_id: int) -> Any:
-    return env.app.bot_data["services"].broadcasts.get(broadcast_id)
+    return env.app.services.broadcasts.get(broadcast_id)
 
 
 async def test_every_subscriber_gets_it_once_in_their_language_with_the_stop_line(
@@ -181,7 +163,7 @@ async def test_a_crash_mid_broadcast_resumes_with_no_duplicates(env: BotEnv) -> 
     env.api = FakeBotAPI()
     await env.restart()
     engine = engine_for(env)
-    assert env.app.bot_data["services"].broadcasts.recover() == 1
+    assert env.app.services.broadcasts.recover() == 1
     await engine.work()
     first_run = {
         int(c.params["chat_id"]) for c in crashing.calls_to("sendMessage") if c.status == 200
@@ -227,7 +209,7 @@ async def test_stop_mid_broadcast_is_honoured(env: BotEnv) -> None:
 
 async def test_pause_resume_and_cancel(env: BotEnv) -> None:
     subscribe(env, 30)
-    broadcasts: Broadcasts = env.app.bot_data["services"].broadcasts
+    broadcasts: Broadcasts = env.app.services.broadcasts
     broadcast_id = queue(env)
     engine = engine_for(env, workers=1)
     before_claim(engine, 10, broadcasts.pause)
@@ -260,7 +242,7 @@ async def test_the_status_message_shows_progress_and_buttons(env: BotEnv) -> Non
     subscribe(env, 10)
     staff = env.client(chat_id=777, user_id=777)
     await staff.send("/start")
-    broadcasts: Broadcasts = env.app.bot_data["services"].broadcasts
+    broadcasts: Broadcasts = env.app.services.broadcasts
     broadcast_id = queue(env)
     status = await env.app.bot.send_message(777, "📣 waiting")
     broadcasts.attach_status_message(broadcast_id, 777, status.message_id)
@@ -280,13 +262,14 @@ async def test_staff_buttons_pause_and_non_staff_get_the_unknown_command_reply(
     broadcast_id = queue(env, not_before=env.clock() + 600)
     staff = env.client(chat_id=777, user_id=777)
     status = await env.app.bot.send_message(777, "📣 waiting")
-    broadcasts: Broadcasts = env.app.bot_data["services"].broadcasts
+    broadcasts: Broadcasts = env.app.services.broadcasts
     broadcasts.attach_status_message(broadcast_id, 777, status.message_id)
-    engine = engine_for(env)
-    env.app.bot_data["engine"] = engine
-    text, markup = engine.status_view(row(env, broadcast_id))
+    screen = env.app.engine.status_screen(row(env, broadcast_id))
     await env.app.bot.edit_message_text(
-        text, chat_id=777, message_id=status.message_id, reply_markup=markup
+        screen.text,
+        chat_id=777,
+        message_id=status.message_id,
+        reply_markup=keyboard(screen, env.app.services.codec),
     )
     await staff.press("⏸ Pause")
     assert row(env, broadcast_id).status == "paused"
@@ -295,7 +278,7 @@ async def test_staff_buttons_pause_and_non_staff_get_the_unknown_command_reply(
     from bot.callbacks import Action
 
     maria = env.client()
-    codec = env.app.bot_data["services"].codec
+    codec = env.app.services.codec
     await maria.send("/start")
     await maria.press_data(codec.encode(Action("X", ("resume", str(broadcast_id)))))
     assert row(env, broadcast_id).status == "paused"
@@ -303,7 +286,7 @@ async def test_staff_buttons_pause_and_non_staff_get_the_unknown_command_reply(
 
 
 def test_bad_input_queues_nothing(env: BotEnv) -> None:
-    broadcasts: Broadcasts = env.app.bot_data["services"].broadcasts
+    broadcasts: Broadcasts = env.app.services.broadcasts
     bad: list[dict[str, Any]] = [
         {"texts": {"*": "   "}},
         {"texts": {"*": "x" * 4096}},
@@ -361,8 +344,8 @@ async def test_parents_first_sends_wait_while_a_reply_is_in_progress(env: BotEnv
     subscribe(env, 3)
     queue(env)
     engine = engine_for(env)
-    engine.settings.yield_to_parents = 60.0
-    engine.activity = env.app.activity
+    engine.sender.settings.yield_to_parents = 60.0
+    engine.sender.activity = env.app.activity
     env.app.activity.begin()  # a parent's update is being handled
     sending = asyncio.create_task(engine.work())
     for _ in range(20):
@@ -375,19 +358,19 @@ async def test_parents_first_sends_wait_while_a_reply_is_in_progress(env: BotEnv
 
 async def test_the_application_reports_updates_in_progress(env: BotEnv) -> None:
     seen: list[int] = []
-    original = env.app.bot_data["services"].conversation.start
+    original = env.app.services.conversation.start
 
     def spy(chat, payload):  # type: ignore[no-untyped-def]
         seen.append(env.app.activity.busy)
         return original(chat, payload)
 
-    env.app.bot_data["services"].conversation.start = spy
+    env.app.services.conversation.start = spy
     await env.client().send("/start")
     assert seen == [1] and env.app.activity.busy == 0
 
 
 async def test_the_pacer_catches_up_a_little_but_never_bursts() -> None:
-    from bot.broadcast.queue import Pacer
+    from bot.tg.sender import Pacer
 
     clock = FakeClock()
     sleep = FakeSleep(clock)
@@ -405,13 +388,12 @@ async def test_the_pacer_catches_up_a_little_but_never_bursts() -> None:
 
 async def test_the_status_message_speaks_the_staff_member_s_language(env: BotEnv) -> None:
     subscribe(env, 2)
-    svc = env.app.bot_data["services"]
+    svc = env.app.services
     svc.storage.set_language(svc.pseudonymize(777), "es")
     broadcast_id = queue(env)
     status = await env.app.bot.send_message(777, "📣 …")
     svc.broadcasts.attach_status_message(broadcast_id, 777, status.message_id)
     engine = engine_for(env)
-    engine.language_of = lambda chat_id: svc.conversation.language_of(svc.chat(chat_id, None))
     await engine.work()
     shown = env.api.message(777, status.message_id)
     assert shown is not None and "Envío #" in shown.text and "terminado" in shown.text
@@ -436,7 +418,7 @@ async def test_no_second_holds_more_than_the_rate(env: BotEnv) -> None:
     subscribe(env, 120)
     queue(env)
     engine = engine_for(env, rate=25, workers=1)  # one worker: fake time is exact
-    bot = engine.bot = ClockedBot(env.app.bot, env.clock)
+    bot = engine.sender.bot = ClockedBot(env.app.bot, env.clock)  # type: ignore[assignment]
     await engine.work()
     times = bot.times
     assert len(times) == 120
@@ -475,7 +457,7 @@ async def test_a_revoked_token_stops_the_broadcast_without_failing_anyone(env: B
     subscribe(env, 20)
     broadcast_id = queue(env)
     env.api.fail("sendMessage", 401, description="Unauthorized", times=1000)
-    with pytest.raises(EndPointNotFound):  # what PTB makes of a 401 on do_api_request
+    with pytest.raises(BotRefused):  # a 401: Telegram refuses the bot itself
         await engine_for(env).work()
     statuses = Counter(d["status"] for d in env.rows("deliveries"))
     assert statuses == {"pending": 20}  # nothing failed, nothing left half-attempted
@@ -488,20 +470,11 @@ async def test_a_revoked_token_stops_the_broadcast_without_failing_anyone(env: B
 
 async def test_the_status_message_moves_every_few_seconds(env: BotEnv) -> None:
     subscribe(env, 500)
-    broadcasts: Broadcasts = env.app.bot_data["services"].broadcasts
+    broadcasts: Broadcasts = env.app.services.broadcasts
     broadcast_id = queue(env)
     status = await env.app.bot.send_message(777, "📣 waiting")
     broadcasts.attach_status_message(broadcast_id, 777, status.message_id)
-    svc = env.app.bot_data["services"]
-    engine = DeliveryEngine(
-        svc.broadcasts,
-        env.app.bot,
-        svc.content,
-        svc.codec,
-        settings=EngineSettings(rate=25, workers=1),  # the default batch of 200
-        clock=env.clock,
-        sleep=FakeSleep(env.clock),
-    )
+    engine = env.engine(rate=25, workers=1, batch=200)  # the default batch of 200
     start = env.clock()
     await engine.work()
     seconds = env.clock() - start  # 20 s at 25/s

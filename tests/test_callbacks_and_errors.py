@@ -8,7 +8,7 @@ import pytest
 
 from bot.callbacks import MAX_BYTES, Action, CallbackCodec, ForgedCallback
 from tests.botenv import BotEnv
-from tests.test_telegram_screening import start_screening
+from tests.parents import start_screening
 
 
 def test_round_trip_and_size() -> None:

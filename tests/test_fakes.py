@@ -23,7 +23,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from tests.fakes import (
+from tests.fakebot import (
     BOT_USER,
     CallbackAnswer,
     ChatClient,

@@ -10,7 +10,7 @@ from bot.content import Content, visible_text
 from bot.parent.conversation import Chat, Conversation
 from flows.screening import Screening
 from tests.botenv import BotEnv
-from tests.fakes import ChatClient
+from tests.fakebot import ChatClient
 from tests.screening_paths import spec_paths
 
 

@@ -11,7 +11,7 @@ from bot.callbacks import Action, CallbackCodec
 from bot.stats.chart import HEIGHT_PX, WIDTH_PX
 from tests.botenv import BotEnv
 from tests.conftest import STAFF_ID
-from tests.fakes import ChatClient, SentMessage
+from tests.fakebot import ChatClient, SentMessage
 from tests.stats_helpers import in_progress, outcome, png_size
 
 PERIOD_BUTTONS = ["7 days", "30 days", "90 days", "All time"]

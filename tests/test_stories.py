@@ -11,7 +11,7 @@ import pytest
 from bot.content import Content, LanguagePack, visible_text
 from flows.outcomes import decide, raised_flags
 from tests.botenv import BotEnv
-from tests.fakes import ChatClient
+from tests.fakebot import ChatClient
 from tests.stories import STORIES, Story
 
 CASES = [(story, lang) for story in STORIES for lang in story.languages]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.botenv import BotEnv
-from tests.test_telegram_screening import TO_IEP_EVALUATION, finish, start_screening
+from tests.parents import TO_IEP_EVALUATION, finish, start_screening
 
 
 async def test_opt_in_from_the_menu_with_an_interest(env: BotEnv) -> None:
@@ -95,5 +95,5 @@ async def test_tips_follow_the_language_the_parent_switches_to(env: BotEnv) -> N
     await maria.press("Español")
     [row] = env.rows("subscribers")
     assert row["lang"] == "es"
-    broadcasts = env.app.bot_data["services"].broadcasts
+    broadcasts = env.app.services.broadcasts
     assert broadcasts.count_recipients("lang:es") == 1

@@ -7,34 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.botenv import BotEnv
 from tests.conftest import BOOKING_URL
-from tests.fakes import ChatClient
-
-# In school, no plan, passing but not progressing, huge effort, ..., needs services, never
-# evaluated: "An IEP evaluation looks worth asking for".
-SCHOOL = "In kindergarten or older"
-TO_IEP_EVALUATION = [
-    SCHOOL,
-    "Neither",
-    "Passing, but not progressing",
-    "Yes",
-    "Sometimes",
-    "No",
-    "No",
-    "Yes",
-    "No, we never asked",
-]
-
-
-async def start_screening(client: ChatClient) -> None:
-    """What a parent does first: /start, then the menu's first button."""
-    await client.send("/start")
-    await client.press("Start the screening")
-
-
-async def finish(client: ChatClient, answers: list[str]) -> None:
-    await start_screening(client)
-    for label in answers:
-        await client.press(label)
+from tests.parents import SCHOOL, TO_IEP_EVALUATION, finish, start_screening
 
 
 async def test_start_welcomes_with_disclaimer_and_menu(env: BotEnv) -> None:
@@ -195,9 +168,9 @@ async def test_expiry_sweep_logs_sessions_nobody_came_back_to(env: BotEnv) -> No
     maria = env.client()
     await start_screening(maria)
     env.clock.advance(days=13)
-    assert env.app.bot_data["services"].conversation.expire_all() == 0
+    assert env.app.services.conversation.expire_all() == 0
     env.clock.advance(days=2)
-    assert env.app.bot_data["services"].conversation.expire_all() == 1
+    assert env.app.services.conversation.expire_all() == 1
     assert env.rows("outcomes")[0]["stopped_at"] == "age"
 
 
@@ -229,7 +202,7 @@ async def test_buttons_from_a_finished_screening_do_not_restart_it(env: BotEnv) 
     for label in TO_IEP_EVALUATION:
         await maria.press(label)
     # The question message became the outcome; an answer signed for the old session:
-    codec = env.app.bot_data["services"].codec
+    codec = env.app.services.codec
     from bot.callbacks import Action
 
     old_answer = codec.encode(Action("a", ("0123456789ab", "plan", "iep")))

@@ -2,157 +2,251 @@
 
 The command line only writes the queue; the running bot's engine does the sending, so these
 commands work while the bot runs (SQLite in WAL mode lets both use the file).
+
+`iep-bot broadcast --text-file F` (no command, an option first) means `iep-bot broadcast send`.
 """
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import NamedTuple
 
-from bot.cli import Fail, _content, _settings, _storage
-from bot.terminal import plain
+import click
+
+from bot.broadcast.compose import problem_words
+from bot.broadcast.message import (
+    BroadcastError,
+    Problem,
+    message_problem,
+    parse_audience,
+    render_text,
+)
+from bot.broadcast.queue import Broadcasts
+from bot.broadcast.status import status_text
+from bot.cli_errors import Fail
+from bot.config import Settings
+from bot.content import Content
+from bot.html import plain
+from bot.storage import Storage
+from bot.wiring import open_content, open_settings, open_storage
 from flows.schedule import local_time, next_allowed_time
 
-if TYPE_CHECKING:
-    from bot.broadcast.queue import Broadcasts
-
-# bot.broadcast.queue pulls in python-telegram-bot: imported inside the commands that need it, so
-# every other command (stats above all) starts fast.
+DEFAULT_COMMAND = "send"
 
 
-def cmd_broadcast(args: argparse.Namespace) -> int:
-    """Queue a broadcast to subscribed parents, or show and steer broadcasts."""
-    from bot.broadcast.queue import Broadcasts
+class _SendByDefault(click.Group):
+    """A group that runs `send` when it is given no command, or an option first."""
 
-    settings = _settings()
-    content = _content(settings)
-    storage = _storage(settings)
-    broadcasts = Broadcasts(storage, content)
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # send, status, then the steering commands
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0].startswith("-") and args[0] not in ctx.help_option_names):
+            args = [DEFAULT_COMMAND, *args]
+        return super().parse_args(ctx, args)
+
+
+class _Opened(NamedTuple):
+    settings: Settings
+    content: Content
+    storage: Storage
+    broadcasts: Broadcasts
+
+
+@contextmanager
+def _opened() -> Iterator[_Opened]:
+    """Settings, content, then the database (not created when the content is broken)."""
+    settings = open_settings()
+    content = open_content(settings)
+    storage = open_storage(settings)
     try:
-        if args.action == "status":
-            return _status(broadcasts, content.pack(None).t, args.limit)
-        if args.action in ("pause", "resume", "cancel"):
-            return _steer(broadcasts, args.action, args.id)
-        return _queue(args, settings, content, storage, broadcasts)
+        yield _Opened(settings, content, storage, Broadcasts(storage, content))
     finally:
         storage.close()
 
 
-def _queue(
-    args: argparse.Namespace, settings: Any, content: Any, storage: Any, broadcasts: Broadcasts
-) -> int:
-    from bot.broadcast.queue import BroadcastError, parse_audience, render_text
+def _said(problem: Problem, content: Content) -> str:
+    """A problem in the reference language, in the words the compose flow tells staff."""
+    return plain(problem_words(content.pack(None), problem))
 
-    if not args.text_file:
+
+@click.group(
+    cls=_SendByDefault,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    short_help="Queue a broadcast to parents; show and steer broadcasts.",
+)
+def broadcast() -> None:
+    """Queue a broadcast to subscribed parents, or show and steer broadcasts.
+
+    Without a command, `send` runs: `iep-bot broadcast --text-file F` queues F.
+
+    Example:
+
+    \b
+        iep-bot broadcast --text-file tip.html --audience es --dry-run
+        iep-bot broadcast status
+        iep-bot broadcast pause 12
+    """
+
+
+@broadcast.command(short_help="Queue a message for subscribed parents (the default).")
+@click.option(
+    "--text-file", metavar="FILE", help="the message, Telegram HTML (<b>, <i>, <a>); required"
+)
+@click.option(
+    "--audience",
+    default="all",
+    show_default=True,
+    help="all, a language (en, es) or interest:NAME",
+)
+@click.option("--dry-run", is_flag=True, help="print the preview and the count; queue nothing")
+@click.option("--now", is_flag=True, help="send even during quiet hours")
+def send(text_file: str | None, audience: str, dry_run: bool, now: bool) -> None:
+    """Queue a message for subscribed parents (the default command).
+
+    The running bot sends it, after quiet hours unless --now. With --dry-run: the preview
+    in each language and the audience's size, and nothing is queued.
+
+    Example:
+
+    \b
+        iep-bot broadcast --text-file tip.html --audience es --dry-run
+        iep-bot broadcast send --text-file tip.html --audience interest:has_504
+    """
+    if not text_file:
         raise Fail("Give the message with --text-file FILE (Telegram HTML: <b>, <i>, <a>).")
-    path = Path(args.text_file)
+    path = Path(text_file)
     try:
         text = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise Fail(f"Cannot read {path}: {exc.strerror}") from None
-    try:
-        audience = parse_audience(args.audience, content.languages)
-    except BroadcastError as exc:
-        raise Fail(f"Nothing queued: {exc}") from None
-    texts = {"*": text}
-    count = broadcasts.count_recipients(audience)
-    now = local_time(storage.clock(), settings.tz)
-    release = now if args.now else next_allowed_time(now, settings.quiet_hours)
-    if args.dry_run:
-        _check(broadcasts, texts)  # bad input: one line and exit 2, before any preview
-        for lang in content.languages:
-            print(f"--- preview ({content.languages[lang].name}) ---")
-            print(plain(render_text(texts, lang, content)))
-        print("---")
-        print(f"Audience {audience}: {count} parents right now. Nothing was queued (dry run).")
-        return 0
-    try:
-        broadcast_id = broadcasts.queue(
-            audience=audience,
-            texts=texts,
-            created_by=None,
-            origin="cli",
-            not_before=release.timestamp() if release > now else None,
-        )
-    except BroadcastError as exc:
-        raise Fail(f"Nothing queued: {exc}") from None
+    with _opened() as (settings, content, storage, broadcasts):
+        try:
+            chosen = parse_audience(audience, content.languages)
+        except BroadcastError as exc:
+            choices = exc.problem.values.get("choices", "")
+            raise Fail(
+                f"Nothing queued: unknown audience {audience!r}; choose one of: {choices}"
+            ) from None
+        texts = {"*": text}
+        count = broadcasts.count_recipients(chosen)
+        moment = local_time(storage.clock(), settings.tz)
+        release = moment if now else next_allowed_time(moment, settings.quiet_hours)
+        if dry_run:
+            problem = message_problem(texts, None, content)
+            if problem is not None:  # one line and exit 2, before any preview
+                raise Fail(f"This would not be queued: {_said(problem, content)}")
+            for lang in content.languages:
+                click.echo(f"--- preview ({content.languages[lang].name}) ---")
+                click.echo(plain(render_text(texts, lang, content)))
+            click.echo("---")
+            click.echo(
+                f"Audience {chosen}: {count} parents right now. Nothing was queued (dry run)."
+            )
+            return
+        try:
+            broadcast_id = broadcasts.queue(
+                audience=chosen,
+                texts=texts,
+                created_by=None,
+                origin="cli",
+                not_before=release.timestamp() if release > moment else None,
+            )
+        except BroadcastError as exc:
+            raise Fail(f"Nothing queued: {_said(exc.problem, content)}") from None
     when = "as soon as the bot's engine picks it up"
-    if release > now:
+    if release > moment:
         when = f"at {release:%Y-%m-%d %H:%M} {settings.timezone} (after quiet hours; --now skips)"
-    print(f"Broadcast #{broadcast_id} queued for {count} parents ({audience}), sending {when}.")
-    print("Follow it with: iep-bot broadcast status")
-    return 0
+    click.echo(f"Broadcast #{broadcast_id} queued for {count} parents ({chosen}), sending {when}.")
+    click.echo("Follow it with: iep-bot broadcast status")
 
 
-def _check(broadcasts: Broadcasts, texts: dict[str, str]) -> None:
-    """Run the same validation as queueing, without queueing."""
-    from bot.broadcast.queue import BroadcastError
+@broadcast.command()
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="how many broadcasts to show, newest first",
+)
+def status(limit: int) -> None:
+    """Show recent broadcasts with a progress bar.
 
-    try:
-        with broadcasts.db.atomic():
-            broadcasts.queue(audience="all", texts=texts, created_by=None, origin="cli")
-            raise _DryRun
-    except _DryRun:
-        pass
-    except BroadcastError as exc:
-        raise Fail(f"This would not be queued: {exc}") from None
+    Example:
 
-
-class _DryRun(Exception):
-    """Rolls back the validating insert of a dry run."""
-
-
-def _status(broadcasts: Broadcasts, t: Callable[..., str], limit: int) -> int:
-    from bot.broadcast.queue import status_text
-
-    rows = broadcasts.recent(limit)
-    if not rows:
-        print("No broadcasts yet.")
-        return 0
-    for row in rows:
-        print(plain(status_text(broadcasts.as_shown(row), t, None)))
-        print(f"   audience {row.audience}, origin {row.origin}, texts {', '.join(row.texts)}")
-        print()
-    return 0
+    \b
+        iep-bot broadcast status --limit 10
+    """
+    with _opened() as opened:
+        t = opened.content.pack(None).t
+        rows = opened.broadcasts.recent(limit)
+        if not rows:
+            click.echo("No broadcasts yet.")
+            return
+        for row in rows:
+            click.echo(plain(status_text(opened.broadcasts.as_shown(row), t, None)))
+            click.echo(
+                f"   audience {row.audience}, origin {row.origin}, texts {', '.join(row.texts)}"
+            )
+            click.echo()
 
 
-def _steer(broadcasts: Broadcasts, action: str, broadcast_id: int | None) -> int:
-    if broadcast_id is None:
-        raise Fail(f"Which broadcast? Example: iep-bot broadcast {action} 12")
-    done = {"pause": broadcasts.pause, "resume": broadcasts.resume, "cancel": broadcasts.cancel}[
-        action
-    ](broadcast_id)
-    if not done:
-        row = broadcasts.get(broadcast_id)
-        state = row.status if row else "not found"
-        raise Fail(f"Broadcast #{broadcast_id} cannot {action} now (it is {state}).")
-    print(f"Broadcast #{broadcast_id}: {action} done; the bot's engine follows within seconds.")
-    return 0
-
-
-def register(sub: argparse._SubParsersAction, add: Callable[..., argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
-    """Add `iep-bot broadcast` to the command line."""
-    parser = add(
-        sub,
-        "broadcast",
-        cmd_broadcast,
-        "iep-bot broadcast --text-file tip.html --audience es --dry-run\n"
-        "  iep-bot broadcast status\n"
-        "  iep-bot broadcast pause 12",
+def _steer(action: str, broadcast_id: int) -> None:
+    with _opened() as opened:
+        broadcasts = opened.broadcasts
+        done = {
+            "pause": broadcasts.pause,
+            "resume": broadcasts.resume,
+            "cancel": broadcasts.cancel,
+        }[action](broadcast_id)
+        if not done:
+            row = broadcasts.get(broadcast_id)
+            state = row.status if row else "not found"
+            raise Fail(f"Broadcast #{broadcast_id} cannot {action} now (it is {state}).")
+    click.echo(
+        f"Broadcast #{broadcast_id}: {action} done; the bot's engine follows within seconds."
     )
-    parser.add_argument(
-        "action",
-        nargs="?",
-        choices=["status", "pause", "resume", "cancel"],
-        help="without an action, queue --text-file",
-    )
-    parser.add_argument("id", nargs="?", type=int, help="broadcast number, for pause/resume/cancel")
-    parser.add_argument("--text-file", help="the message, Telegram HTML (<b>, <i>, <a>)")
-    parser.add_argument(
-        "--audience", default="all", help="all, a language (en, es) or interest:NAME"
-    )
-    parser.add_argument("--dry-run", action="store_true", help="print the preview and the count")
-    parser.add_argument("--now", action="store_true", help="send even during quiet hours")
-    parser.add_argument("--limit", type=int, default=5, help="how many broadcasts status shows")
+
+
+BROADCAST_ID = click.argument("broadcast_id", metavar="ID", type=int)
+
+
+@broadcast.command(short_help="Pause a queued or sending broadcast.")
+@BROADCAST_ID
+def pause(broadcast_id: int) -> None:
+    """Pause a queued or sending broadcast (resume continues where it stopped).
+
+    Example:
+
+    \b
+        iep-bot broadcast pause 12
+    """
+    _steer("pause", broadcast_id)
+
+
+@broadcast.command()
+@BROADCAST_ID
+def resume(broadcast_id: int) -> None:
+    """Resume a paused broadcast.
+
+    Example:
+
+    \b
+        iep-bot broadcast resume 12
+    """
+    _steer("resume", broadcast_id)
+
+
+@broadcast.command()
+@BROADCAST_ID
+def cancel(broadcast_id: int) -> None:
+    """Cancel a broadcast; parents not yet reached get nothing.
+
+    Example:
+
+    \b
+        iep-bot broadcast cancel 12
+    """
+    _steer("cancel", broadcast_id)

@@ -12,21 +12,31 @@ import html
 import logging
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from bot.broadcast.drafts import ComposeDrafts
-from bot.broadcast.queue import BroadcastError, Broadcasts, render_text
-from bot.callbacks import Action
+from bot.broadcast.message import (
+    EVERYONE,
+    BroadcastError,
+    Problem,
+    audiences,
+    message_problem,
+    render_text,
+    split_audience,
+)
+from bot.broadcast.queue import Broadcasts
+from bot.broadcast.staff import Incoming, Op, Preview, Staff, StaffReply
+from bot.broadcast.tips import next_unsent_tip, tip_texts, tip_title
+from bot.callbacks import Action, Kind
 from bot.config import Settings
-from bot.content import MESSAGE_LIMIT, Content, LanguagePack, html_problem, visible_text
-from bot.parent.subscriptions import INTERESTS
+from bot.content import MESSAGE_LIMIT, Content, LanguagePack
+from bot.html import visible_text
 from bot.storage import Storage
 from bot.views import Button, Reply, Screen
 from flows.compose import (
     AWAITING_AUDIENCE,
     AWAITING_CONTENT,
     AWAITING_TIME,
-    EVERYONE,
     PREVIEWING,
     Compose,
     Draft,
@@ -36,109 +46,27 @@ from flows.schedule import ScheduleError, local_time, next_drip_time, parse_when
 
 log = logging.getLogger(__name__)
 
-CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption
 TIPS_PAGE_BUDGET = MESSAGE_LIMIT - 300  # room for the page header and the weekly-tip line
-
-
-class K:
-    """Callback kinds reserved for staff buttons (bot/conversation.py's A has the parents')."""
-
-    COMPOSE = "C"
-    TIPS = "Y"
-
-
-class Op:
-    """Compose button operations (kept short: callback data has 64 bytes)."""
-
-    AUDIENCE = "a"
-    CONFIRM = "ok"
-    CONFIRM_IGNORING_QUIET = "now"
-    ASK_TIME = "t"
-    UNSCHEDULE = "u"
-    EDIT_TEXT = "e"
-    EDIT_AUDIENCE = "w"
-    CANCEL = "x"
-    TIPS_PAGE = "p"
-    TIP_NOW = "n"
-    TIP_SCHEDULE = "s"
-
-
-@dataclass(frozen=True)
-class Staff:
-    """The staff member acting: their Telegram user id (staff, never a parent) and language."""
-
-    user_id: int
-    lang: str
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """A message staff sent while a draft waits: its broadcast HTML, photo, or neither."""
-
-    html: str = ""
-    photo: str | None = None  # Telegram file_id of the largest size
-    is_text_or_photo: bool = True
-    formatting_removed: bool = False
-    raw: str = ""  # the text as typed, for reading a date
-
-
-@dataclass(frozen=True)
-class Preview:
-    """One message exactly as a recipient will get it."""
-
-    text: str
-    photo: str | None = None
-
-
-@dataclass
-class StaffReply:
-    """What one staff event produces, shown in order: head, previews, tail, status message."""
-
-    head: Reply = field(default_factory=Reply)  # answers the press; may edit the pressed message
-    previews: list[Preview] = field(default_factory=list)
-    tail: list[Screen] = field(default_factory=list)
-    status_for: int | None = None  # a queued broadcast: post its status message and attach it
-
-
-def tip_texts(content: Content, tip_id: str) -> dict[str, str] | None:
-    """A tip's text in every language (the reference text where one is missing), or None."""
-    reference = {t.id: t.text for t in content.pack(None).tips}
-    if tip_id not in reference:
-        return None
-    texts = {}
-    for code, pack in content.languages.items():
-        own = {t.id: t.text for t in pack.tips}
-        texts[code] = own.get(tip_id, reference[tip_id])
-    return texts
-
-
-def tip_title(text: str) -> str:
-    """A tip's first line (tips start with a bold title), escaped for an HTML message."""
-    lines = visible_text(text).strip().splitlines()
-    return html.escape(lines[0].strip(), quote=False) if lines else ""
-
-
-def next_unsent_tip(content: Content, sent: set[str]) -> str | None:
-    """The first tip, in content order, that no broadcast has carried yet."""
-    return next((t.id for t in content.pack(None).tips if t.id not in sent), None)
 
 
 class StaffCompose:
     """/broadcast, /tips and their buttons for one bot; safe to share between staff."""
 
     def __init__(
-        self, settings: Settings, storage: Storage, content: Content, broadcasts: Broadcasts
+        self,
+        settings: Settings,
+        storage: Storage,
+        content: Content,
+        broadcasts: Broadcasts,
+        drafts: ComposeDrafts,
     ) -> None:
         self.settings = settings
         self.storage = storage
         self.content = content
         self.broadcasts = broadcasts
-        self.drafts = ComposeDrafts(storage)
+        self.drafts = drafts
         self.machine = Compose()
         self.tz = settings.tz
-        # The language each staff member's app last showed, for messages no update asked
-        # for (the weekly tip note); kept in memory only: after a restart, until they write.
-        self.staff_languages: dict[int, str] = {}
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -170,7 +98,7 @@ class StaffCompose:
         if draft.state == AWAITING_TIME:
             return self._take_time(staff, draft, incoming.raw)
         reply = StaffReply(tail=[Screen(pack.t("staff.compose.use_buttons"))])
-        return self._merge(reply, self._show_step(staff, draft))
+        return reply.merge(self._show_step(staff, draft))
 
     def edited(self, staff: Staff) -> StaffReply:
         """Staff edited a message while composing: the draft keeps what was sent first."""
@@ -178,7 +106,7 @@ class StaffCompose:
 
     def press(self, staff: Staff, action: Action) -> StaffReply:
         """A staff button (already decoded, verified, and from a staff member)."""
-        if action.kind == K.TIPS:
+        if action.kind == Kind.TIPS_LIST:
             return self._press_tips(staff, action)
         pack = self._pack(staff)
         found = self.drafts.get(staff.user_id)
@@ -253,7 +181,7 @@ class StaffCompose:
                 f"{pack.t('staff.audience.prompt')}\n\n✓ <b>{self._audience_label(pack, arg)}</b>"
             )
             reply = StaffReply(head=Reply(screens=[Screen(chosen, replace=True)]))
-            return self._merge(reply, self._preview(staff, draft))
+            return reply.merge(self._preview(staff, draft))
         if op in (Op.CONFIRM, Op.CONFIRM_IGNORING_QUIET):
             return self._confirm(staff, draft, ignore_quiet=op == Op.CONFIRM_IGNORING_QUIET)
         if op == Op.CANCEL:
@@ -284,7 +212,7 @@ class StaffCompose:
         reply = StaffReply()
         if incoming.formatting_removed:
             reply.tail.append(Screen(pack.t("staff.compose.formatting_removed")))
-        return self._merge(reply, self._show_step(staff, draft))
+        return reply.merge(self._show_step(staff, draft))
 
     def _take_time(self, staff: Staff, draft: Draft, raw: str) -> StaffReply:
         pack = self._pack(staff)
@@ -318,7 +246,9 @@ class StaffCompose:
             )
         except BroadcastError as exc:
             # The stored draft is still at the preview: staff can fix it or cancel.
-            return StaffReply(tail=[Screen(pack.t("staff.done.failed", reason=_escape(str(exc))))])
+            return StaffReply(
+                tail=[Screen(pack.t("staff.done.failed", reason=problem_words(pack, exc.problem)))]
+            )
         self.drafts.save(staff.user_id, draft)  # confirmed: deleted
         count = self.broadcasts.count_recipients(draft.audience)
         log.info(
@@ -482,11 +412,11 @@ class StaffCompose:
             return StaffReply(head=Reply(toast=pack.t("staff.compose.stale"), alert=True))
         if tip_texts(self.content, arg) is None:
             reply = StaffReply(tail=[Screen(pack.t("staff.tips.unknown"))])
-            return self._merge(reply, self.tips(staff))
+            return reply.merge(self.tips(staff))
         reply = self._replacing_note(staff)
         draft = self.machine.new_tip(_new_id(), arg, schedule=op == Op.TIP_SCHEDULE)
         self.drafts.save(staff.user_id, draft)
-        return self._merge(reply, self._show_step(staff, draft))
+        return reply.merge(self._show_step(staff, draft))
 
     def _tip_pages(self, staff: Staff) -> Iterator[list[int]]:
         """Tip numbers (1-based) grouped so that no page exceeds Telegram's message limit."""
@@ -546,23 +476,9 @@ class StaffCompose:
         """Why this cannot be broadcast, in the staff's words; None when it can."""
         if not incoming.is_text_or_photo:
             return pack.t("staff.compose.not_text_or_photo")
-        if not visible_text(incoming.html).strip():
-            key = "photo_needs_caption" if incoming.photo else "empty"
-            return pack.t(f"staff.compose.{key}")
-        problem = html_problem(incoming.html)
-        if problem is not None:
-            return pack.t("staff.compose.bad_html", problem=_escape(problem))
-        limit = CAPTION_LIMIT if incoming.photo else MESSAGE_LIMIT
-        longest = max(
-            len(visible_text(self.broadcasts_text({"*": incoming.html}, code)))
-            for code in self.content.languages
-        )
-        # Broadcasts.queue measures the same rendering, so what passes here passes at Confirm.
-        if longest > limit:
-            return pack.t(
-                "staff.compose.too_long", length=longest, limit=limit, over=longest - limit
-            )
-        return None
+        # The queue runs the same check, so what passes here passes at Confirm.
+        problem = message_problem({"*": incoming.html}, incoming.photo, self.content)
+        return None if problem is None else problem_words(pack, problem)
 
     def broadcasts_text(self, texts: dict[str, str], lang: str) -> str:
         """The message one recipient gets, rendered exactly as the delivery engine does."""
@@ -577,11 +493,10 @@ class StaffCompose:
         return {"*": draft.text or ""}
 
     def _audiences(self) -> list[str]:
-        langs = [f"lang:{code}" for code in self.content.languages]
-        return [EVERYONE, *langs, *(f"interest:{i}" for i in INTERESTS)]
+        return audiences(self.content.languages)
 
     def _audience_label(self, pack: LanguagePack, audience: str) -> str:
-        kind, _, value = audience.partition(":")
+        kind, value = split_audience(audience)
         if kind == "lang" and value in self.content.languages:
             return pack.t("staff.audience.lang", language=self.content.languages[value].name)
         if kind == "interest":
@@ -593,7 +508,7 @@ class StaffCompose:
         return str(labels.get(interest, interest))
 
     def _preview_languages(self, draft: Draft) -> list[str]:
-        kind, _, value = (draft.audience or EVERYONE).partition(":")
+        kind, value = split_audience(draft.audience or EVERYONE)
         if kind == "lang" and value in self.content.languages:
             return [value]
         return list(self.content.languages)
@@ -640,16 +555,6 @@ class StaffCompose:
             reply.tail.append(Screen(self._pack(staff).t("staff.compose.replaced")))
         return reply
 
-    @staticmethod
-    def _merge(first: StaffReply, second: StaffReply) -> StaffReply:
-        first.head.screens += second.head.screens
-        first.head.toast = first.head.toast or second.head.toast
-        first.head.alert = first.head.alert or second.head.alert
-        first.previews += second.previews
-        first.tail += second.tail
-        first.status_for = first.status_for or second.status_for
-        return first
-
 
 def _escape(text: str) -> str:
     return html.escape(text, quote=False)
@@ -661,11 +566,11 @@ def _new_id() -> str:
 
 def _compose(draft: Draft, op: str, arg: str | None = None) -> Action:
     args = (draft.draft_id, op) if arg is None else (draft.draft_id, op, arg)
-    return Action(K.COMPOSE, args)
+    return Action(Kind.COMPOSE, args)
 
 
 def _tips(op: str, arg: str) -> Action:
-    return Action(K.TIPS, (op, arg))
+    return Action(Kind.TIPS_LIST, (op, arg))
 
 
 def _shortened(block: str, limit: int) -> str:
@@ -673,3 +578,9 @@ def _shortened(block: str, limit: int) -> str:
     plain = visible_text(block)
     cut = plain[: limit - 1].rsplit(" ", 1)[0] + "…"
     return cut.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def problem_words(pack: LanguagePack, problem: Problem) -> str:
+    """A broadcast problem in the staff member's words (staff.compose.<code>)."""
+    values = {k: _escape(v) if isinstance(v, str) else v for k, v in problem.values.items()}
+    return pack.t(f"staff.compose.{problem.code}", **values)

@@ -17,7 +17,7 @@ _FIELDS = tuple(Draft.__dataclass_fields__)
 class ComposeDrafts:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
-        self.table = storage.db["compose_drafts"]
+        self.table = storage.db.table("compose_drafts")
 
     def get(self, user_id: int) -> tuple[Draft, bool] | None:
         """The staff member's open draft and whether it expired, or None."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.broadcast.compose import next_unsent_tip, tip_texts
 from bot.broadcast.queue import Broadcasts
+from bot.broadcast.tips import next_unsent_tip, tip_texts
 from bot.config import Settings
 from bot.content import Content
 from bot.storage import Storage

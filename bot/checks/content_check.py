@@ -19,8 +19,8 @@ from bot.content import (
     load_content,
     load_yaml,
     placeholders,
-    visible_text,
 )
+from bot.html import visible_text
 from flows.spec import ContentError
 
 WHY_LIMIT = 200  # answerCallbackQuery shows at most 200 characters

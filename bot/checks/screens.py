@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from bot.callbacks import Action
+from bot.callbacks import Action, Kind
 from bot.config import Settings
-from bot.content import MESSAGE_LIMIT, Content, LanguagePack, visible_text
-from bot.parent.actions import A
+from bot.content import MESSAGE_LIMIT, Content, LanguagePack
+from bot.html import visible_text
 from bot.parent.conversation import Chat, Conversation
 from bot.parent.layout import LABEL_WIDTH, SCREEN_LINES, fits_row, screen_lines
 from bot.parent.result import details_screen, first_screen
@@ -95,13 +95,13 @@ def _other_screens(
     chat = Chat(f"check-{pack.code}", pack.code)
     conversation.storage.set_language(chat.key, pack.code)
     yield "welcome", conversation.start(chat, None).screens[-1]
-    yield "learn menu", conversation.press(chat, Action(A.LEARN)).screens[-1]
+    yield "learn menu", conversation.press(chat, Action(Kind.LEARN)).screens[-1]
     for explainer in pack.explainers.values():
         for page in range(len(explainer.pages)):
-            reply = conversation.press(chat, Action(A.EXPLAIN, (explainer.id, str(page))))
+            reply = conversation.press(chat, Action(Kind.EXPLAIN, (explainer.id, str(page))))
             yield f"learn.yaml explainers.{explainer.id} page {page + 1}", reply.screens[-1]
-    yield "booking", conversation.press(chat, Action(A.BOOK, ("-",))).screens[-1]
-    yield "free help", conversation.press(chat, Action(A.FREE_HELP)).screens[-1]
+    yield "booking", conversation.press(chat, Action(Kind.BOOK, ("-",))).screens[-1]
+    yield "free help", conversation.press(chat, Action(Kind.FREE_HELP)).screens[-1]
     yield "privacy", conversation.privacy(chat).screens[-1]
     yield "help", conversation.help(chat).screens[-1]
     for qid, question in content.spec.questions.items():
@@ -119,7 +119,7 @@ def _other_screens(
                 updated_at=0.0,
             )
             conversation.storage.save_session(session)
-            screen = conversation.press(chat, Action(A.CONTINUE)).screens[-1]
+            screen = conversation.press(chat, Action(Kind.CONTINUE)).screens[-1]
             yield f"screening.yaml questions.{qid}", screen
     yield "resume offer", conversation.start(chat, None).screens[-1]
     yield "crisis pause", conversation.crisis_screen(pack, session, replace=False)

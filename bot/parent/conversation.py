@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from bot.callbacks import Action
+from bot.callbacks import Action, Kind
 from bot.config import Settings
 from bot.content import Content, LanguagePack
-from bot.parent.actions import A
 from bot.parent.layout import option_rows
 from bot.parent.result import book_row, details_screen, first_screen
 from bot.parent.subscriptions import Subscriptions
@@ -110,7 +110,7 @@ class Conversation:
     def languages(self, chat: Chat, *, replace: bool = False) -> Reply:
         pack = self._pack(chat)
         rows = tuple(
-            (Button(lp.name, Action(A.SET_LANGUAGE, (code,))),)
+            (Button(lp.name, Action(Kind.SET_LANGUAGE, (code,))),)
             for code, lp in self.content.languages.items()
         )
         return Reply().add(Screen(pack.t("language_prompt"), rows, replace=replace))
@@ -148,29 +148,30 @@ class Conversation:
 
     def press(self, chat: Chat, action: Action) -> Reply:
         """A button press (already decoded and verified)."""
-        handler = {
-            A.MENU: lambda: Reply().add(self._welcome(self._pack(chat), replace=True)),
+        handlers: dict[str, Callable[[], Reply]] = {
+            Kind.MENU: lambda: Reply().add(self._welcome(self._pack(chat), replace=True)),
             # The welcome (with its disclaimer) and an outcome stay readable: new message.
-            A.SCREEN: lambda: self._start_screening(chat, replace=False, fresh=False),
-            A.OVER: lambda: self._start_screening(chat, replace=False, fresh=True),
-            A.CONTINUE: lambda: self._continue(chat, replace=action.arg(0) != "new"),
-            A.PAUSE: lambda: self._pause(chat),
-            A.ANSWER: lambda: self._answer(chat, action),
-            A.BACK: lambda: self._back(chat, action),
-            A.WHY: lambda: self._why(chat, action),
-            A.DETAILS: lambda: self._details(chat, action.arg(0)),
-            A.LEARN: lambda: self._learn_menu(chat),
-            A.EXPLAIN: lambda: self._explainer(chat, action.arg(0), action.arg(1, "0")),
-            A.BOOK: lambda: self._book(chat, action.arg(0)),
-            A.FREE_HELP: lambda: self._free_help(chat),
-            A.PRIVACY: lambda: self.privacy(chat, replace=True),
-            A.LANGUAGES: lambda: self.languages(chat, replace=True),
-            A.SET_LANGUAGE: lambda: self._set_language(chat, action.arg(0)),
-            A.TIPS: lambda: self._tips(chat, action.arg(0)),
-            A.INTEREST: lambda: self.subscriptions.pick_interest(
+            Kind.SCREEN: lambda: self._start_screening(chat, replace=False, fresh=False),
+            Kind.OVER: lambda: self._start_screening(chat, replace=False, fresh=True),
+            Kind.CONTINUE: lambda: self._continue(chat, replace=action.arg(0) != "new"),
+            Kind.PAUSE: lambda: self._pause(chat),
+            Kind.ANSWER: lambda: self._answer(chat, action),
+            Kind.BACK: lambda: self._back(chat, action),
+            Kind.WHY: lambda: self._why(chat, action),
+            Kind.DETAILS: lambda: self._details(chat, action.arg(0)),
+            Kind.LEARN: lambda: self._learn_menu(chat),
+            Kind.EXPLAIN: lambda: self._explainer(chat, action.arg(0), action.arg(1, "0")),
+            Kind.BOOK: lambda: self._book(chat, action.arg(0)),
+            Kind.FREE_HELP: lambda: self._free_help(chat),
+            Kind.PRIVACY: lambda: self.privacy(chat, replace=True),
+            Kind.LANGUAGES: lambda: self.languages(chat, replace=True),
+            Kind.SET_LANGUAGE: lambda: self._set_language(chat, action.arg(0)),
+            Kind.TIPS_OFFER: lambda: self._tips(chat, action.arg(0)),
+            Kind.TIPS_INTEREST: lambda: self.subscriptions.pick_interest(
                 chat.key, self._pack(chat), action.arg(0)
             ),
-        }.get(action.kind)
+        }
+        handler = handlers.get(action.kind)
         if handler is None:
             return self.stale(chat)
         return handler()
@@ -321,15 +322,15 @@ class Conversation:
 
         def option_button(option: str) -> Button:
             mark = "✓ " if option == earlier else ""
-            return Button(mark + words.options[option], Action(A.ANSWER, (sid, qid, option)))
+            return Button(mark + words.options[option], Action(Kind.ANSWER, (sid, qid, option)))
 
         buttons = [option_button(o) for o in question.options]
         # Laid out with the labels as shown, "✓ " included: the mark takes room too.
         rows = [tuple(buttons[i] for i in row) for row in option_rows([b.label for b in buttons])]
         nav = []
         if self.screening.can_go_back(model):
-            nav.append(Button(pack.t("buttons.back"), Action(A.BACK, (sid, qid))))
-        nav.append(Button(pack.t("buttons.why"), Action(A.WHY, (sid, qid))))
+            nav.append(Button(pack.t("buttons.back"), Action(Kind.BACK, (sid, qid))))
+        nav.append(Button(pack.t("buttons.why"), Action(Kind.WHY, (sid, qid))))
         return Screen("\n\n".join(parts), (*rows, tuple(nav)), replace=replace)
 
     def crisis_screen(
@@ -340,10 +341,10 @@ class Conversation:
             (Button(pack.t("crisis.link"), url=pack.t("crisis.url")),)
         ]
         if session is not None:
-            rows.append((Button(pack.t("crisis.continue"), Action(A.CONTINUE, ("new",))),))
-            rows.append((Button(pack.t("crisis.stop"), Action(A.PAUSE)),))
+            rows.append((Button(pack.t("crisis.continue"), Action(Kind.CONTINUE, ("new",))),))
+            rows.append((Button(pack.t("crisis.stop"), Action(Kind.PAUSE)),))
         else:
-            rows.append((Button(pack.t("crisis.menu"), Action(A.MENU)),))
+            rows.append((Button(pack.t("crisis.menu"), Action(Kind.MENU)),))
         return Screen(pack.notices["crisis"], tuple(rows), replace=replace)
 
     def _details(self, chat: Chat, session_id: str) -> Reply:
@@ -379,22 +380,22 @@ class Conversation:
             else pack.t("menu_prompt")
         )
         rows = (
-            (Button(pack.t("menu.screening"), Action(A.SCREEN)),),
-            (Button(pack.t("menu.learn"), Action(A.LEARN)),),
+            (Button(pack.t("menu.screening"), Action(Kind.SCREEN)),),
+            (Button(pack.t("menu.learn"), Action(Kind.LEARN)),),
             (
-                Button(pack.t("menu.book"), Action(A.BOOK, ("-",))),
-                Button(pack.t("menu.free_help"), Action(A.FREE_HELP)),
+                Button(pack.t("menu.book"), Action(Kind.BOOK, ("-",))),
+                Button(pack.t("menu.free_help"), Action(Kind.FREE_HELP)),
             ),
-            (Button(pack.t("subscribe.menu_button"), Action(A.TIPS)),),
+            (Button(pack.t("subscribe.menu_button"), Action(Kind.TIPS_OFFER)),),
             (
-                Button(pack.t("menu.privacy"), Action(A.PRIVACY)),
-                Button(pack.t("menu.language"), Action(A.LANGUAGES)),
+                Button(pack.t("menu.privacy"), Action(Kind.PRIVACY)),
+                Button(pack.t("menu.language"), Action(Kind.LANGUAGES)),
             ),
         )
         return Screen(text, rows, replace=replace)
 
     def _menu_row(self, pack: LanguagePack) -> tuple[tuple[Button, ...], ...]:
-        return ((Button(pack.t("menu.menu"), Action(A.MENU)),),)
+        return ((Button(pack.t("menu.menu"), Action(Kind.MENU)),),)
 
     def _resume_offer(
         self, pack: LanguagePack, session: StoredSession, *, replace: bool = False
@@ -402,15 +403,17 @@ class Conversation:
         text = pack.t("resume", n=len(session.history) + 1)
         rows = (
             (
-                Button(pack.t("buttons.continue"), Action(A.CONTINUE)),
-                Button(pack.t("buttons.start_over"), Action(A.OVER)),
+                Button(pack.t("buttons.continue"), Action(Kind.CONTINUE)),
+                Button(pack.t("buttons.start_over"), Action(Kind.OVER)),
             ),
         )
         return Screen(text, rows, replace=replace)
 
     def _learn_menu(self, chat: Chat) -> Reply:
         pack = self._pack(chat)
-        buttons = [Button(e.button, Action(A.EXPLAIN, (e.id,))) for e in pack.explainers.values()]
+        buttons = [
+            Button(e.button, Action(Kind.EXPLAIN, (e.id,))) for e in pack.explainers.values()
+        ]
         rows = [tuple(buttons[i] for i in row) for row in option_rows([b.label for b in buttons])]
         return Reply().add(
             Screen(pack.t("learn_intro"), (*rows, *self._menu_row(pack)), replace=True)
@@ -430,12 +433,12 @@ class Conversation:
         rows: list[tuple[Button, ...]] = []
         if not last:
             label = pack.t("buttons.next_page")
-            rows.append((Button(label, Action(A.EXPLAIN, (explainer.id, str(index + 1)))),))
+            rows.append((Button(label, Action(Kind.EXPLAIN, (explainer.id, str(index + 1)))),))
         rows.append(book_row(pack))
         rows.append(
             (
-                Button(pack.t("buttons.learn_menu"), Action(A.LEARN)),
-                Button(pack.t("menu.menu"), Action(A.MENU)),
+                Button(pack.t("buttons.learn_menu"), Action(Kind.LEARN)),
+                Button(pack.t("menu.menu"), Action(Kind.MENU)),
             )
         )
         # The first page is a new message (the result or menu it came from stays readable
@@ -499,7 +502,7 @@ class Conversation:
 
     def language_of(self, chat: Chat) -> str:
         stored = self.storage.get_language(chat.key)
-        if stored in self.content.languages:
+        if stored is not None and stored in self.content.languages:
             return stored
         return self.content.pick_language(chat.language_hint)
 
@@ -510,9 +513,8 @@ class Conversation:
 
 
 def _model(session: StoredSession) -> ScreeningSession:
-    return ScreeningSession(
-        state=session.state, answers=dict(session.answers), history=list(session.history)
-    )
+    """The machine's view of a stored session: the same answers and history, not copies."""
+    return ScreeningSession(state=session.state, answers=session.answers, history=session.history)
 
 
 def _store(session: StoredSession, model: ScreeningSession) -> None:

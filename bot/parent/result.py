@@ -9,9 +9,8 @@ content check renders every possible result with the same code the bot uses.
 
 from __future__ import annotations
 
-from bot.callbacks import Action
+from bot.callbacks import Action, Kind
 from bot.content import LanguagePack
-from bot.parent.actions import A
 from bot.parent.layout import SCREEN_LINES, screen_lines
 from bot.views import Button, Screen
 from flows.outcomes import Decision
@@ -20,8 +19,8 @@ from flows.outcomes import Decision
 def book_row(pack: LanguagePack, session_id: str = "-") -> tuple[Button, ...]:
     """Book, with the free Parent Center beside it: trust is earned by showing both."""
     return (
-        Button(pack.t("buttons.book"), Action(A.BOOK, (session_id,))),
-        Button(pack.t("buttons.free_help"), Action(A.FREE_HELP)),
+        Button(pack.t("buttons.book"), Action(Kind.BOOK, (session_id,))),
+        Button(pack.t("buttons.free_help"), Action(Kind.FREE_HELP)),
     )
 
 
@@ -53,7 +52,7 @@ def first_screen(
     (they are all in the details)."""
     rows = (
         book_row(pack, session_id),
-        (Button(pack.t("buttons.details"), Action(A.DETAILS, (session_id,))),),
+        (Button(pack.t("buttons.details"), Action(Kind.DETAILS, (session_id,))),),
     )
     reasons = len(decision.reasons)
     text = _first_text(pack, decision, reasons)
@@ -78,10 +77,10 @@ def details_screen(pack: LanguagePack, decision: Decision, session_id: str) -> S
     parts.append(f"<i>{pack.t('disclaimer')}</i>")
     rows = (
         book_row(pack, session_id),
-        (Button(pack.t("subscribe.outcome_button"), Action(A.TIPS)),),
+        (Button(pack.t("subscribe.outcome_button"), Action(Kind.TIPS_OFFER)),),
         (
-            Button(pack.t("buttons.learn_more"), Action(A.EXPLAIN, (decision.explainer,))),
-            Button(pack.t("buttons.start_over"), Action(A.OVER)),
+            Button(pack.t("buttons.learn_more"), Action(Kind.EXPLAIN, (decision.explainer,))),
+            Button(pack.t("buttons.start_over"), Action(Kind.OVER)),
         ),
     )
     return Screen("\n\n".join(parts), rows)

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from bot.callbacks import Action
+from bot.callbacks import Action, Kind
 from bot.content import Content, LanguagePack
-from bot.storage import Storage
+from bot.storage import INTERESTS, Storage
 from bot.views import Button, Reply, Screen
 
 log = logging.getLogger(__name__)
-
-# What a parent may say about their situation when subscribing (one, or none).
-INTERESTS = ("just_starting", "waiting_evaluation", "has_504", "has_iep")
-OFFER = "T"  # callback kind: T (show the offer), T yes, T no
-INTEREST = "I"  # callback kind: I <interest> or I skip
 
 
 class Subscriptions:
@@ -28,8 +23,8 @@ class Subscriptions:
             return Reply().add(Screen(pack.t("subscribe.already")))
         rows = (
             (
-                Button(pack.t("subscribe.yes"), Action(OFFER, ("yes",))),
-                Button(pack.t("subscribe.no"), Action(OFFER, ("no",))),
+                Button(pack.t("subscribe.yes"), Action(Kind.TIPS_OFFER, ("yes",))),
+                Button(pack.t("subscribe.no"), Action(Kind.TIPS_OFFER, ("no",))),
             ),
         )
         return Reply().add(Screen(pack.t("subscribe.offer"), rows))
@@ -46,10 +41,10 @@ class Subscriptions:
         log.info("a parent subscribed to tips")
         rows = (
             *tuple(
-                (Button(pack.t(f"subscribe.interests.{i}"), Action(INTEREST, (i,))),)
+                (Button(pack.t(f"subscribe.interests.{i}"), Action(Kind.TIPS_INTEREST, (i,))),)
                 for i in INTERESTS
             ),
-            (Button(pack.t("subscribe.skip"), Action(INTEREST, ("skip",))),),
+            (Button(pack.t("subscribe.skip"), Action(Kind.TIPS_INTEREST, ("skip",))),),
         )
         text = f"{pack.t('subscribe.joined')}\n\n{pack.t('subscribe.interest_prompt')}"
         return Reply().add(Screen(text, rows, replace=True))

@@ -21,6 +21,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from bot.stats.text import in_question_order
+
 WIDTH_PX, HEIGHT_PX, DPI = 1200, 1600, 100
 STARTED_COLOR, FINISHED_COLOR = "#9ecae1", "#08519c"
 FUNNEL_COLOR, OUTCOME_COLOR = "#d1495b", "#00798c"
@@ -50,10 +52,7 @@ def render_chart(
     """PNG bytes for the suppressed statistics `data` (see the module docstring)."""
     text = DEFAULT_WORDS | dict(words or {})
     names = {"other": text["other"]} | dict(labels or {})
-    rank = {q: i for i, q in enumerate(question_order)}
-    dropoff = sorted(
-        data["dropoff"].items(), key=lambda kv: (kv[0] == "other", rank.get(kv[0], len(rank)))
-    )
+    dropoff = in_question_order(data["dropoff"].items(), question_order)
     outcomes = list(data["outcomes"].items())
     buckets = data.get("timeline", {}).get("buckets", [])
 

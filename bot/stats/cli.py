@@ -2,11 +2,11 @@
 
 Only what `Stats.to_json()` holds is ever printed or written: no row of the outcome log.
 The database is opened read-only (safe while the bot runs; never created or migrated here).
+matplotlib loads only for `--chart`; Telegram never.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import io
@@ -14,18 +14,22 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import click
+
+from bot.cli_errors import Fail
+from bot.config import Settings
+from bot.content import Content
 from bot.stats.aggregate import OTHER, Stats, compute_stats, open_readonly
+from bot.stats.text import in_question_order, label_names
+from bot.wiring import open_content, open_settings
 
 FORMATS = ("table", "json", "csv")
 Table = tuple[list[str], list[list[Any]]]
-
-
-def _fail(message: str) -> Exception:
-    from bot.cli import Fail
-
-    return Fail(message)
+F = TypeVar("F", bound=Callable[..., Any])
+# The CLI's own name for the folded small groups (the Telegram summary says just "other").
+OTHER_LABEL = "other (smaller groups together)"
 
 
 def parse_day(option: str, value: str | None) -> dt.date | None:
@@ -34,39 +38,35 @@ def parse_day(option: str, value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise _fail(f"{option}: expected a date like 2026-11-28, got {value!r}") from None
+        raise Fail(f"{option}: expected a date like 2026-11-28, got {value!r}") from None
 
 
-def _period(args: argparse.Namespace) -> tuple[dt.date | None, dt.date | None]:
-    since, until = parse_day("--since", args.since), parse_day("--until", args.until)
-    if since and until and since > until:
-        raise _fail(f"--since {since} is after --until {until}.")
-    return since, until
+def _period(since: str | None, until: str | None) -> tuple[dt.date | None, dt.date | None]:
+    first, last = parse_day("--since", since), parse_day("--until", until)
+    if first and last and first > last:
+        raise Fail(f"--since {first} is after --until {last}.")
+    return first, last
 
 
 def describe_period(since: dt.date | None, until: dt.date | None) -> str:
     return f"{since or 'the first screening'} and {until or 'today'}"
 
 
-def load_stats(args: argparse.Namespace) -> Stats:
-    """Settings, database and period from the options; Fail on an empty period."""
-    from bot.cli import _settings
-
-    since, until = _period(args)
-    settings = _settings()
+def load_stats(settings: Settings, first: dt.date | None, last: dt.date | None) -> Stats:
+    """The database's aggregates for the period; Fail on an empty period."""
     path = settings.database_path
     if not path.is_file():
-        raise _fail(f"No database at {path} (set DATABASE_PATH).")
+        raise Fail(f"No database at {path} (set DATABASE_PATH).")
     try:
         db = open_readonly(path)
         try:
-            stats = compute_stats(db, since=since, until=until, min_cell=settings.stats_min_cell)
+            stats = compute_stats(db, since=first, until=last, min_cell=settings.stats_min_cell)
         finally:
             db.close()
     except sqlite3.Error as exc:
-        raise _fail(f"Cannot read statistics from {path}: {exc}") from None
+        raise Fail(f"Cannot read statistics from {path}: {exc}") from None
     if stats.sessions_started == 0:
-        raise _fail(f"No screenings between {describe_period(since, until)}.")
+        raise Fail(f"No screenings between {describe_period(first, last)}.")
     return stats
 
 
@@ -124,10 +124,7 @@ def tables(
     def header(column: str, *rest: str) -> list[str]:
         return [column, *(["name"] if names is not None else []), *rest]
 
-    rank = {q: i for i, q in enumerate(question_order)}
-    dropoff = sorted(
-        data["dropoff"].items(), key=lambda kv: (kv[0] == OTHER, rank.get(kv[0], len(rank)))
-    )
+    dropoff = in_question_order(data["dropoff"].items(), question_order)
     booked = data["booking_presses"]["by_outcome"]
     return {
         "summary.csv": (["measure", "value"], [list(r) for r in summary_rows(data)]),
@@ -227,56 +224,103 @@ def render_table(data: dict[str, Any], *, question_order: Sequence[str] = ()) ->
 # --- commands -------------------------------------------------------------------------------
 
 
-def _question_order() -> list[str]:
-    from bot.cli import _content, _settings
-
-    return list(_content(_settings()).spec.questions)
+def _question_order(content: Content) -> list[str]:
+    return list(content.spec.questions)
 
 
-def _labels() -> dict[str, str]:
-    """Outcome titles and question names in the first language (English by default)."""
-    from bot.cli import _content, _settings
-
-    content = _content(_settings())
-    pack = content.pack("en")
-    names = {str(k): str(v) for k, v in pack.ui.get("stats", {}).get("questions", {}).items()}
-    names |= {oid: outcome.title for oid, outcome in pack.outcomes.items()}
-    return names | {OTHER: "other (smaller groups together)"}
+def _labels(content: Content) -> dict[str, str]:
+    """Outcome titles and question names in English, the language staff read the files in."""
+    return label_names(content.pack("en")) | {OTHER: OTHER_LABEL}
 
 
-def cmd_stats(args: argparse.Namespace) -> int:
-    """Show screening statistics for a period (small counts suppressed)."""
-    data = load_stats(args).to_json()
-    if args.chart:
-        write_chart(args.chart, data)
-    if args.format == "json":
-        print(json.dumps(data, indent=2, ensure_ascii=False))
-    elif args.format == "csv":
-        print(render_csv(data), end="")
+def _period_options(command: F) -> F:
+    since = click.option(
+        "--since",
+        metavar="YYYY-MM-DD",
+        help="first day, inclusive (UTC day a screening started)",
+    )
+    until = click.option("--until", metavar="YYYY-MM-DD", help="last day, inclusive (default: now)")
+    return since(until(command))
+
+
+@click.command(short_help="Screening statistics for a period (small counts hidden).")
+@_period_options
+@click.option(
+    "--format",
+    "shape",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="a table to read, JSON, or CSV (one value a row)",
+)
+@click.option(
+    "--chart",
+    type=click.Path(path_type=Path),
+    metavar="FILE.png",
+    help="also draw a PNG chart",
+)
+def stats(since: str | None, until: str | None, shape: str, chart: Path | None) -> None:
+    """Show screening statistics for a period (small counts suppressed).
+
+    Example:
+
+    \b
+        iep-bot stats --since 2026-11-01 --format table
+        iep-bot stats --format json --chart stats.png
+    """
+    period = _period(since, until)  # a bad date is reported before any setting
+    settings = open_settings()
+    data = load_stats(settings, *period).to_json()
+    if chart:
+        write_chart(chart, data, open_content(settings))
+    if shape == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    elif shape == "csv":
+        click.echo(render_csv(data), nl=False)
     else:
-        print(render_table(data, question_order=_question_order()), end="")
-    return 0
+        order = _question_order(open_content(settings))
+        click.echo(render_table(data, question_order=order), nl=False)
 
 
-def write_chart(path: Path, data: dict[str, Any]) -> None:
+def write_chart(path: Path, data: dict[str, Any], content: Content) -> None:
     from bot.stats.chart import render_chart  # matplotlib loads only when a chart is asked
 
     since, until = data["period"]["since"], data["period"]["until"]
     period = f"{since or 'first screening'} to {until or 'now'}"
     png = render_chart(
-        data, question_order=_question_order(), labels=_labels(), words={"period": period}
+        data,
+        question_order=_question_order(content),
+        labels=_labels(content),
+        words={"period": period},
     )
     try:
         path.write_bytes(png)
     except OSError as exc:
-        raise _fail(f"--chart: cannot write {path}: {exc.strerror}") from None
+        raise Fail(f"--chart: cannot write {path}: {exc.strerror}") from None
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    """Write the aggregates as CSV files for a spreadsheet (never the row-level log)."""
-    data = load_stats(args).to_json()
-    out: Path = args.out
-    written = tables(data, names=_labels(), question_order=_question_order())
+@click.command(short_help="Write the aggregates as CSV files for a spreadsheet.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    metavar="DIR",
+    help="folder for the CSV files (created if missing)",
+)
+@_period_options
+def export(out: Path, since: str | None, until: str | None) -> None:
+    """Write the aggregates as CSV files for a spreadsheet (never the row-level log).
+
+    Example:
+
+    \b
+        iep-bot export --out exports/2026-11 --since 2026-11-01 --until 2026-11-30
+    """
+    period = _period(since, until)
+    settings = open_settings()
+    data = load_stats(settings, *period).to_json()
+    content = open_content(settings)
+    written = tables(data, names=_labels(content), question_order=_question_order(content))
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, (header, rows) in written.items():
@@ -286,26 +330,5 @@ def cmd_export(args: argparse.Namespace) -> int:
                 writer.writerow(header)
                 writer.writerows(rows)
     except OSError as exc:
-        raise _fail(f"--out: cannot write to {out}: {exc.strerror}") from None
-    print(f"wrote {', '.join(written)} to {out}")
-    return 0
-
-
-def _period_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--since", metavar="YYYY-MM-DD", help="first day, inclusive (UTC day a screening started)"
-    )
-    parser.add_argument("--until", metavar="YYYY-MM-DD", help="last day, inclusive (default: now)")
-
-
-def register(
-    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
-    add: Callable[..., argparse.ArgumentParser],
-) -> None:
-    stats = add(sub, "stats", cmd_stats, "iep-bot stats --since 2026-11-01 --format table")
-    _period_options(stats)
-    stats.add_argument("--format", choices=FORMATS, default="table")
-    stats.add_argument("--chart", type=Path, metavar="FILE.png", help="also draw a PNG chart")
-    export = add(sub, "export", cmd_export, "iep-bot export --out exports/2026-11")
-    export.add_argument("--out", type=Path, required=True, metavar="DIR")
-    _period_options(export)
+        raise Fail(f"--out: cannot write to {out}: {exc.strerror}") from None
+    click.echo(f"wrote {', '.join(written)} to {out}")

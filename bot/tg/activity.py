@@ -1,16 +1,13 @@
-"""Parents first: the bot counts updates in progress so the broadcast engine can step aside."""
+"""Parents first: the bot counts updates in progress so notices and broadcasts can step aside."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
-
-from telegram.ext import Application
 
 
 class ParentActivity:
-    """How many updates are being handled right now; the engine waits while any are."""
+    """How many updates are being handled right now; the sender waits while any are."""
 
     def __init__(self) -> None:
         self.busy = 0
@@ -32,16 +29,3 @@ class ParentActivity:
         if self.busy:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._idle.wait(), at_most)
-
-
-class BotApplication(Application[Any, Any, Any, Any, Any, Any]):
-    """PTB's Application, telling ParentActivity when it works on an update."""
-
-    activity: ParentActivity
-
-    async def process_update(self, update: object) -> None:
-        self.activity.begin()
-        try:
-            await super().process_update(update)
-        finally:
-            self.activity.end()

@@ -5,35 +5,32 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot.broadcast.queue import Broadcasts
-from bot.callbacks import ForgedCallback
-from bot.tg.handlers.common import chat_of, send
+from bot.callbacks import ForgedCallback, Kind
+from bot.delivery import Outgoing, Priority
+from bot.tg.context import BotContext
+from bot.tg.handlers.common import send
+from bot.tg.handlers.guards import staff_only
 from bot.views import Reply
-from bot.wiring import services
 
 log = logging.getLogger(__name__)
 
 
-async def control_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@staff_only
+async def control_button(update: Update, context: BotContext) -> None:
     """Apply Pause / Resume / Cancel, then redraw the status message at once."""
-    svc = services(context)
+    svc, who = context.services, context.who
     query = update.callback_query
-    user = update.effective_user
     assert query is not None
-    if user is None or user.id not in svc.settings.staff_ids:
-        # To anyone else, a staff button is just a command we do not know.
-        await send(update, context, svc.conversation.unknown_command(chat_of(update, svc)))
-        return
     try:
         action = svc.codec.decode(query.data)
+        if action.kind != Kind.BROADCAST_CONTROL:
+            raise ForgedCallback("not a broadcast control")
         op, broadcast_id = action.arg(0), int(action.arg(1))
     except (ForgedCallback, ValueError):
-        await send(update, context, svc.conversation.stale(chat_of(update, svc)))
+        await send(update, context, svc.conversation.stale(who.chat))
         return
-    broadcasts: Broadcasts = svc.broadcasts
-    pack = svc.content.pack(svc.conversation.language_of(chat_of(update, svc)))
+    broadcasts, pack = svc.broadcasts, svc.content.pack(who.lang)
     changed = {
         "pause": broadcasts.pause,
         "resume": broadcasts.resume,
@@ -44,8 +41,8 @@ async def control_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await send(
         update, context, Reply(toast=pack.t(f"staff.progress.{toast if changed else 'too_late'}"))
     )
-    engine = context.application.bot_data.get("engine")
     row = broadcasts.get(broadcast_id)
-    if engine is not None and row is not None and query.message is not None:
-        text, markup = engine.status_view(row, pack.code)
-        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
+    if row is not None and query.message is not None:
+        screen = context.app.engine.status_screen(row, pack.code)
+        edit = Outgoing.screen(who.chat_id, screen, edit=query.message.message_id)
+        await context.sender.send(edit, Priority.REPLY)

@@ -1,47 +1,35 @@
-"""Small helpers shared by the handlers: who is talking, and sending a Reply back."""
+"""Small helpers shared by the handlers: showing a Reply, and turning a step into a handler."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.parent.conversation import Chat, Conversation
+from bot.tg.context import BotContext
 from bot.tg.render import deliver
 from bot.views import Reply
-from bot.wiring import Services, services
+
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+ConversationStep = Callable[[Conversation, Chat, BotContext], Reply]
 
 
-def chat_of(update: Update, svc: Services) -> Chat:
-    user = update.effective_user
-    assert update.effective_chat is not None
-    return svc.chat(update.effective_chat.id, user.language_code if user else None)
-
-
-async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
+async def send(update: Update, context: BotContext, reply: Reply) -> None:
     """Show a Reply in the chat the update came from (answering a button press first)."""
-    assert update.effective_chat is not None
     await deliver(
-        reply,
-        bot=context.bot,
-        chat_id=update.effective_chat.id,
-        codec=services(context).codec,
-        query=update.callback_query,
+        reply, sender=context.sender, chat_id=context.who.chat_id, query=update.callback_query
     )
-
-
-ConversationStep = Callable[[Conversation, Chat, ContextTypes.DEFAULT_TYPE], Reply]
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
 def replies(step: ConversationStep) -> Handler:
     """Turn `step(conversation, chat, context) -> Reply` into a handler that shows the Reply."""
 
     @functools.wraps(step)
-    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        svc = services(context)
-        await send(update, context, step(svc.conversation, chat_of(update, svc), context))
+    async def handler(update: Update, context: BotContext) -> None:
+        reply = step(context.services.conversation, context.who.chat, context)
+        await send(update, context, reply)
 
     return handler

@@ -6,14 +6,14 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import ContextTypes
 
-from bot.wiring import services
+from bot.delivery import Outgoing, Priority
+from bot.tg.context import BotContext
 
 log = logging.getLogger(__name__)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log the failure (type and place only) and apologise to the parent if we can."""
     error = context.error
     # Never log the update: it holds names, ids and whatever the parent typed.
@@ -26,12 +26,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if isinstance(error, Forbidden):
         return  # the parent blocked the bot: nothing can reach them
-    svc = services(context)
-    user = update.effective_user
-    chat = svc.chat(update.effective_chat.id, user.language_code if user else None)
-    text = svc.content.pack(svc.conversation.language_of(chat)).t("error")
+    text = context.services.content.pack(context.who.lang).t("error")
+    # A message rather than a callback answer: the press was usually answered already.
     try:
-        # A message rather than a callback answer: the press was usually answered already.
-        await context.bot.send_message(update.effective_chat.id, text)
-    except TelegramError:
+        apology = await context.sender.send(Outgoing(context.who.chat_id, text), Priority.REPLY)
+    except TelegramError:  # the error may be Telegram itself being unreachable
+        log.warning("could not tell the parent about the error")
+        return
+    if not apology.ok:
         log.warning("could not tell the parent about the error")

@@ -5,23 +5,20 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.callbacks import ForgedCallback
-from bot.tg.handlers.common import chat_of, send
-from bot.wiring import services
+from bot.tg.context import BotContext
+from bot.tg.handlers.common import send
 
 log = logging.getLogger(__name__)
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def button(update: Update, context: BotContext) -> None:
     """Decode and verify the button, then let the conversation act on it."""
-    svc = services(context)
-    query = update.callback_query
-    assert query is not None
-    chat = chat_of(update, svc)
+    svc, chat = context.services, context.who.chat
+    assert update.callback_query is not None
     try:
-        action = svc.codec.decode(query.data)
+        action = svc.codec.decode(update.callback_query.data)
     except ForgedCallback as exc:
         log.warning("rejected callback data: %s", exc)
         await send(update, context, svc.conversation.stale(chat))
@@ -29,9 +26,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send(update, context, svc.conversation.press(chat, action))
 
 
-async def anything_else(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def anything_else(update: Update, context: BotContext) -> None:
     """Free text, stickers, photos, voice notes, edits: a kind reply and where we are."""
-    svc = services(context)
     message = update.effective_message
     text = message.text or message.caption if message else None
-    await send(update, context, svc.conversation.text(chat_of(update, svc), text))
+    await send(update, context, context.services.conversation.text(context.who.chat, text))

@@ -1,32 +1,6 @@
-"""A fake Telegram Bot API at PTB's HTTP transport seam, and a `ChatClient` that plays a user.
+"""The fake Bot API server: message store, faults, the callback-answer-once rule, command menus.
 
-Tests drive the *real* `telegram.ext.Application` with *real* `telegram.Update` objects; only
-the HTTP hop to api.telegram.org is replaced. Plug it in like this::
-
-    api = FakeBotAPI()
-    app = ApplicationBuilder().token("999:TEST").request(api).get_updates_request(api).build()
-    await app.initialize()                  # calls getMe on the fake; do NOT start polling
-    client = ChatClient(app, api)           # Maria, private chat 4242
-    await client.send("/start campaign_1")  # -> app.process_update(real Update)
-    assert client.last_text == "Welcome!"   # what her phone shows now
-    await client.press("Yes")
-    await app.shutdown()
-
-One `FakeBotAPI` may fill both request slots: PTB keeps them as two references and merely calls
-`initialize()`/`shutdown()` on each (so those are no-ops here). A custom `base_url` works too;
-the Bot API method is the last path segment of the URL.
-
-Behaviour worth knowing:
-
-* Answers are what Telegram answers, so PTB raises its real exceptions: 400 -> `BadRequest`,
-  403 -> `Forbidden`, 429 -> `RetryAfter`, 5xx and injected network faults -> `NetworkError`.
-  `Application.process_update` hands handler exceptions to the error handlers (or logs them);
-  it does not re-raise, so assert through an error handler or through what the user sees.
-* `parse_mode="HTML"` is parsed like Telegram does (unsupported or unbalanced tags are a 400);
-  stored and returned text is the *visible* text plus entities. Markdown modes are not parsed.
-* `editMessageText` without `reply_markup` removes the inline keyboard, as on Telegram.
-* Only inline keyboards are kept on messages; other reply markups are visible in `api.calls`.
-* Every callback query must be answered at most once; unknown or re-answered ids are a 400.
+See the package docstring (`tests.fakebot`) for how to plug it into an Application.
 """
 
 from __future__ import annotations
@@ -35,19 +9,16 @@ import asyncio
 import itertools
 import json
 import re
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from telegram import Update
 from telegram.error import NetworkError, TimedOut
-from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-JSON = dict[str, Any]
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+from tests.fakebot.common import JSON, now, utf16_len
+from tests.fakebot.html import EntityParseError, parse_html
 
 BOT_USER: JSON = {
     "id": 999,
@@ -93,7 +64,6 @@ _BUTTON_ACTIONS = frozenset(
     }
 )
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
-_BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
 _TRIMMED = " \t\r\n"
 
 
@@ -200,14 +170,6 @@ class _Failure:
 
 def _bad_request(description: str) -> _ApiError:
     return _ApiError(400, f"Bad Request: {description}")
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _now() -> int:
-    return int(time.time())
 
 
 _Handler = Callable[[JSON, dict[str, Upload]], Any]
@@ -494,7 +456,7 @@ class FakeBotAPI(BaseRequest):
         msg = SentMessage(
             chat_id=chat_id,
             message_id=self.next_message_id(chat_id),
-            date=_now(),
+            date=now(),
             text=text,
             source=source,
             parse_mode=params.get("parse_mode"),
@@ -519,7 +481,7 @@ class FakeBotAPI(BaseRequest):
         msg = SentMessage(
             chat_id=chat_id,
             message_id=self.next_message_id(chat_id),
-            date=_now(),
+            date=now(),
             text=caption,
             source=source,
             parse_mode=params.get("parse_mode"),
@@ -540,7 +502,7 @@ class FakeBotAPI(BaseRequest):
         message_id = params.get("message_id")
         msg = self._messages.get((chat_id, message_id)) if message_id is not None else None
         if msg is None and not self.keep_history and message_id is not None:
-            msg = SentMessage(chat_id, message_id, _now(), "", "", None, [], None, [])
+            msg = SentMessage(chat_id, message_id, now(), "", "", None, [], None, [])
             msg.photo_file_id = "" if photo else None
         if msg is None or msg.deleted:
             raise _bad_request("message to edit not found")
@@ -562,7 +524,7 @@ class FakeBotAPI(BaseRequest):
             msg.source, msg.text, msg.entities = content
             msg.parse_mode = params.get("parse_mode")
         msg.markup, msg.reply_markup = markup, rows
-        msg.edited, msg.edit_date = True, _now()
+        msg.edited, msg.edit_date = True, now()
         self._touch(msg)
         return self.message_json(msg)
 
@@ -713,8 +675,8 @@ def _trim(text: str, entities: list[JSON]) -> tuple[str, list[JSON]]:
     stripped = text.strip(_TRIMMED)
     if stripped == text or not entities:
         return stripped, entities
-    shift = _utf16_len(text[: len(text) - len(text.lstrip(_TRIMMED))])
-    end = _utf16_len(stripped)
+    shift = utf16_len(text[: len(text) - len(text.lstrip(_TRIMMED))])
+    end = utf16_len(stripped)
     kept = []
     for entity in entities:
         start = max(entity["offset"] - shift, 0)
@@ -722,401 +684,3 @@ def _trim(text: str, entities: list[JSON]) -> tuple[str, list[JSON]]:
         if stop > start:
             kept.append({**entity, "offset": start, "length": stop - start})
     return stripped, kept
-
-
-_HTML_SPECIAL = re.compile(r"[<&]")
-_CHAR_REF = re.compile(r"&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]+));")
-_NAMED_REFS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_TAG_NAME = re.compile(r"<([a-zA-Z0-9-]*)")
-_TAG_REST = re.compile(r"""((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']+))?)*)\s*>""")
-_ATTRIBUTE = re.compile(r"""([a-zA-Z-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""")
-_END_TAG = re.compile(r"</([a-zA-Z0-9-]*)\s*>")
-_ENTITY_TYPES = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "ins": "underline",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "a": "text_link",
-    "code": "code",
-    "pre": "pre",
-    "span": "spoiler",
-    "tg-spoiler": "spoiler",
-    "blockquote": "blockquote",
-}
-
-
-class EntityParseError(ValueError):
-    """HTML that Telegram rejects with "Bad Request: can't parse entities: <message>"."""
-
-
-def parse_html(source: str) -> tuple[str, list[JSON]]:
-    """Telegram's HTML parse mode: the visible text and its MessageEntity dicts.
-
-    Entity offsets/lengths are in UTF-16 code units, as in the Bot API. Only &lt; &gt; &amp;
-    &quot; and numeric character references are decoded; other `&...;` stay literal.
-
-    Raises:
-        EntityParseError: unsupported or unbalanced tags, a bare `<`, a span without
-            class "tg-spoiler"; the message uses Telegram's wording.
-    """
-    if "<" not in source and "&" not in source:
-        return source, []
-    return _HtmlParser(source).parse()
-
-
-def _decode_ref(match: re.Match[str]) -> str | None:
-    """The character a reference stands for, or None when Telegram leaves it literal."""
-    decimal, hexadecimal, name = match.groups()
-    if name is not None:
-        return _NAMED_REFS.get(name)
-    code = int(decimal) if decimal is not None else int(hexadecimal, 16)
-    return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else None
-
-
-class _HtmlParser:
-    """One pass over the source, building visible text and entities."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.chunks: list[str] = []
-        self.offset = 0  # UTF-16 length of the visible text so far
-        self.open_tags: list[tuple[str, int, JSON | None]] = []
-        self.entities: list[JSON] = []
-
-    def parse(self) -> tuple[str, list[JSON]]:
-        source, pos = self.source, 0
-        while (special := _HTML_SPECIAL.search(source, pos)) is not None:
-            i = special.start()
-            self._text(source[pos:i])
-            if source[i] == "&":
-                ref = _CHAR_REF.match(source, i)
-                char = _decode_ref(ref) if ref else None
-                self._text(char if char is not None else "&")
-                pos = ref.end() if ref and char is not None else i + 1
-            elif source.startswith("</", i):
-                pos = self._end_tag(i)
-            else:
-                pos = self._start_tag(i)
-        self._text(source[pos:])
-        if self.open_tags:
-            tag = self.open_tags[-1][0]
-            raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{tag}"')
-        self.entities.sort(key=lambda entity: (entity["offset"], -entity["length"]))
-        return "".join(self.chunks), self.entities
-
-    def _text(self, chunk: str) -> None:
-        if chunk:
-            self.chunks.append(chunk)
-            self.offset += _utf16_len(chunk)
-
-    def _byte_offset(self, i: int) -> int:
-        return len(self.source[:i].encode())
-
-    def _start_tag(self, i: int) -> int:
-        name_match = _TAG_NAME.match(self.source, i)
-        assert name_match is not None  # the pattern matches any "<"
-        name = name_match.group(1).lower()
-        if name not in _ENTITY_TYPES:
-            raise EntityParseError(
-                f'Unsupported start tag "{name}" at byte offset {self._byte_offset(i)}'
-            )
-        rest = _TAG_REST.match(self.source, name_match.end())
-        if rest is None:
-            raise EntityParseError(f"Unclosed start tag at byte offset {self._byte_offset(i)}")
-        attributes = {
-            attr.group(1).lower(): _CHAR_REF.sub(
-                lambda ref: _decode_ref(ref) or ref.group(0),
-                next((value for value in attr.groups()[1:] if value is not None), ""),
-            )
-            for attr in _ATTRIBUTE.finditer(rest.group(1))
-        }
-        entity: JSON | None = {"type": _ENTITY_TYPES[name]}
-        if name == "a":
-            href = attributes.get("href")
-            entity = {"type": "text_link", "url": href} if href else None
-        elif name == "span" and attributes.get("class") != "tg-spoiler":
-            raise EntityParseError('Tag "span" must have class "tg-spoiler"')
-        elif name == "blockquote" and "expandable" in attributes:
-            entity = {"type": "expandable_blockquote"}
-        elif name == "code" and self.open_tags and self.open_tags[-1][0] == "pre":
-            language = attributes.get("class", "")
-            parent = self.open_tags[-1][2]
-            if language.startswith("language-") and parent is not None:
-                parent["language"] = language.removeprefix("language-")
-                entity = None
-        self.open_tags.append((name, self.offset, entity))
-        return rest.end()
-
-    def _end_tag(self, i: int) -> int:
-        match = _END_TAG.match(self.source, i)
-        if match is None:
-            raise EntityParseError(f"Unclosed end tag at byte offset {self._byte_offset(i)}")
-        if not self.open_tags:
-            raise EntityParseError(f"Unexpected end tag at byte offset {self._byte_offset(i)}")
-        name = match.group(1).lower()
-        tag, start, entity = self.open_tags.pop()
-        if name != tag:
-            raise EntityParseError(
-                f"Unmatched end tag at byte offset {self._byte_offset(i)}, "
-                f'expected "</{tag}>", found "</{name}>"'
-            )
-        if entity is not None and self.offset > start:
-            self.entities.append({**entity, "offset": start, "length": self.offset - start})
-        return match.end()
-
-
-class ChatClient:
-    """One Telegram user in a private chat with the bot, driving a real `Application`.
-
-    Every action builds a realistic Bot API `Update` JSON, turns it into a real `telegram.Update`
-    with `Update.de_json(data, app.bot)` and awaits `app.process_update(update)`; each returns
-    that Update (pass it to `deliver` again to simulate a duplicate delivery). The read-side
-    properties show the bot's messages as the phone shows them now (edits applied).
-    """
-
-    def __init__(
-        self,
-        app: AnyApplication,
-        api: FakeBotAPI,
-        *,
-        chat_id: int = 4242,
-        user_id: int | None = None,
-        first_name: str = "Maria",
-        last_name: str | None = None,
-        username: str | None = "maria_p",
-        language_code: str | None = "en",
-    ) -> None:
-        self.app = app
-        self.api = api
-        self.chat_id = chat_id
-        self.user_id = chat_id if user_id is None else user_id
-        user = {
-            "id": self.user_id,
-            "is_bot": False,
-            "first_name": first_name,
-            "last_name": last_name,
-            "username": username,
-            "language_code": language_code,
-        }
-        self.user: JSON = {key: value for key, value in user.items() if value is not None}
-        chat = {
-            "id": chat_id,
-            "type": "private",
-            "first_name": first_name,
-            "last_name": last_name,
-            "username": username,
-        }
-        self.chat: JSON = {key: value for key, value in chat.items() if value is not None}
-        api.register_chat(self.chat)
-        self._query_ids: list[str] = []
-        self._last_text_message: JSON | None = None
-
-    # --- acting ------------------------------------------------------------------------------
-
-    async def deliver(self, update: Update) -> Update:
-        """Feed an Update to the application (again), e.g. to test duplicate deliveries."""
-        await self.app.process_update(update)
-        return update
-
-    async def send(self, text: str, *, update_id: int | None = None) -> Update:
-        """Send a text; a leading /command gets its bot_command entity like on Telegram."""
-        message = self._message(text=text, entities=_command_entities(text) or None)
-        self._last_text_message = message
-        return await self._update({"message": message}, update_id)
-
-    async def send_sticker(self, emoji: str = "👍", *, update_id: int | None = None) -> Update:
-        """Send a regular static sticker."""
-        file_id, unique_id = self.api.new_file_id()
-        sticker = {
-            "file_id": file_id,
-            "file_unique_id": unique_id,
-            "type": "regular",
-            "width": 512,
-            "height": 512,
-            "is_animated": False,
-            "is_video": False,
-            "emoji": emoji,
-        }
-        return await self._update({"message": self._message(sticker=sticker)}, update_id)
-
-    async def send_photo(
-        self, caption: str | None = None, *, update_id: int | None = None
-    ) -> Update:
-        """Send a photo (two sizes, like Telegram), optionally with a caption."""
-        sizes = []
-        for width, height in ((90, 67), (1280, 960)):
-            file_id, unique_id = self.api.new_file_id()
-            sizes.append(
-                {
-                    "file_id": file_id,
-                    "file_unique_id": unique_id,
-                    "width": width,
-                    "height": height,
-                    "file_size": width * height // 8,
-                }
-            )
-        message = self._message(photo=sizes, caption=caption)
-        return await self._update({"message": message}, update_id)
-
-    async def send_voice(self, duration: int = 3, *, update_id: int | None = None) -> Update:
-        """Send a voice note."""
-        file_id, unique_id = self.api.new_file_id()
-        voice = {
-            "file_id": file_id,
-            "file_unique_id": unique_id,
-            "duration": duration,
-            "mime_type": "audio/ogg",
-            "file_size": duration * 4000,
-        }
-        return await self._update({"message": self._message(voice=voice)}, update_id)
-
-    async def edit_last_sent(self, text: str, *, update_id: int | None = None) -> Update:
-        """Edit the user's last text message (an `edited_message` update)."""
-        if self._last_text_message is None:
-            raise AssertionError("the user has not sent a text message to edit yet")
-        message = {**self._last_text_message, "text": text, "edit_date": _now()}
-        message.pop("entities", None)
-        if entities := _command_entities(text):
-            message["entities"] = entities
-        self._last_text_message = message
-        return await self._update({"edited_message": message}, update_id)
-
-    async def press(self, label: str, *, update_id: int | None = None) -> Update:
-        """Press a button on the newest bot message that has an inline keyboard.
-
-        `label` matches a button's text exactly, else as a unique substring.
-        """
-        msg = self._keyboard_message()
-        return await self._press(msg, _find_button(msg, label).callback_data, update_id)
-
-    async def press_on(
-        self, message_id: int, label: str, *, update_id: int | None = None
-    ) -> Update:
-        """Press a button on a specific (possibly older) bot message, as it is shown now."""
-        msg = self._keyboard_message(message_id)
-        return await self._press(msg, _find_button(msg, label).callback_data, update_id)
-
-    async def press_data(
-        self, data: str, message_id: int | None = None, *, update_id: int | None = None
-    ) -> Update:
-        """Send a callback query with forged `data` on the newest (or given) keyboard message."""
-        return await self._press(self._keyboard_message(message_id), data, update_id)
-
-    # --- what the user sees ------------------------------------------------------------------
-
-    @property
-    def messages(self) -> list[SentMessage]:
-        """Bot messages in this chat, oldest first, as shown now (deleted ones excluded)."""
-        return [msg for msg in self.api.chats.get(self.chat_id, []) if not msg.deleted]
-
-    @property
-    def last(self) -> SentMessage:
-        """The newest bot message still shown."""
-        messages = self.messages
-        if not messages:
-            raise AssertionError(f"the bot has shown no messages in chat {self.chat_id}")
-        return messages[-1]
-
-    @property
-    def last_text(self) -> str:
-        """Visible text (or caption) of the newest bot message."""
-        return self.last.text
-
-    @property
-    def buttons(self) -> list[str]:
-        """Button labels of the newest message with an inline keyboard ([] if none)."""
-        msg = self._newest_keyboard_message()
-        return msg.buttons if msg else []
-
-    @property
-    def url_buttons(self) -> dict[str, str]:
-        """Label -> URL of the URL buttons on the newest message with an inline keyboard."""
-        msg = self._newest_keyboard_message()
-        return msg.url_buttons if msg else {}
-
-    @property
-    def callback_answers(self) -> list[CallbackAnswer]:
-        """answerCallbackQuery calls for this user's presses, in press order."""
-        answers = self.api.callback_answers
-        return [answers[query_id] for query_id in self._query_ids if query_id in answers]
-
-    def mark(self) -> int:
-        """A point in time for `new_since`."""
-        return self.api.version
-
-    def new_since(self, mark: int) -> list[SentMessage]:
-        """Shown messages sent or edited after `mark`."""
-        return [msg for msg in self.messages if msg.version > mark]
-
-    # --- internals ---------------------------------------------------------------------------
-
-    def _message(self, **content: Any) -> JSON:
-        message = {
-            "message_id": self.api.next_message_id(self.chat_id),
-            "from": self.user,
-            "chat": self.chat,
-            "date": _now(),
-        }
-        message.update((key, value) for key, value in content.items() if value is not None)
-        return message
-
-    async def _update(self, payload: JSON, update_id: int | None) -> Update:
-        data = {"update_id": self.api.next_update_id() if update_id is None else update_id}
-        data.update(payload)
-        update = Update.de_json(data, self.app.bot)
-        return await self.deliver(update)
-
-    async def _press(self, msg: SentMessage, data: str | None, update_id: int | None) -> Update:
-        query_id = self.api.open_callback_query(self.chat_id)
-        self._query_ids.append(query_id)
-        query = {
-            "id": query_id,
-            "from": self.user,
-            "message": self.api.message_json(msg),
-            "chat_instance": f"-{self.chat_id}00",
-            "data": data,
-        }
-        return await self._update({"callback_query": query}, update_id)
-
-    def _newest_keyboard_message(self) -> SentMessage | None:
-        return next((msg for msg in reversed(self.messages) if msg.reply_markup), None)
-
-    def _keyboard_message(self, message_id: int | None = None) -> SentMessage:
-        if message_id is None:
-            msg = self._newest_keyboard_message()
-            if msg is None:
-                shown = [m.text for m in self.messages]
-                raise AssertionError(f"no bot message with an inline keyboard; shown: {shown}")
-            return msg
-        found = self.api.message(self.chat_id, message_id)
-        if found is None or found.deleted:
-            raise AssertionError(f"no bot message {message_id} shown in chat {self.chat_id}")
-        return found
-
-
-def _command_entities(text: str) -> list[JSON]:
-    """The bot_command entity Telegram adds to a text starting with /command."""
-    command = _BOT_COMMAND.match(text)
-    if command is None:
-        return []
-    return [{"type": "bot_command", "offset": 0, "length": _utf16_len(command.group())}]
-
-
-def _find_button(msg: SentMessage, label: str) -> Button:
-    """The button labelled `label` (exact, else unique substring) that has callback_data."""
-    flat = [button for row in msg.reply_markup for button in row]
-    matches = [b for b in flat if b.text == label] or [b for b in flat if label in b.text]
-    if len(matches) != 1:
-        problem = "ambiguous" if matches else "no"
-        raise AssertionError(
-            f"{problem} button {label!r} on message {msg.message_id} {msg.text!r}; "
-            f"buttons: {[b.text for b in flat]}"
-        )
-    if matches[0].callback_data is None:
-        raise AssertionError(f"button {matches[0].text!r} has no callback_data (url button?)")
-    return matches[0]

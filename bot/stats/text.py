@@ -1,0 +1,147 @@
+"""Statistics in words, for Telegram and the command line: names, cells, the summary message.
+
+Built from the suppressed JSON only (bot/stats/aggregate.py), so no small count can leak here.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bot.content import LanguagePack
+from bot.stats.aggregate import OTHER
+
+MAX_SOURCES = 10  # the rest are listed by `iep-bot stats`; keeps the text under 4096
+
+
+def in_question_order(
+    items: Iterable[tuple[str, Any]], question_order: Iterable[str]
+) -> list[tuple[str, Any]]:
+    """Drop-off rows in the order the questions are asked, "other" last."""
+    rank = {q: i for i, q in enumerate(question_order)}
+    return sorted(items, key=lambda kv: (kv[0] == OTHER, rank.get(kv[0], len(rank))))
+
+
+def chart_words(pack: LanguagePack, title: str) -> dict[str, str]:
+    """The chart's words in the staff member's language."""
+    keys = ("timeline", "started", "finished", "dropoff", "outcomes", "empty")
+    words = {key: pack.t(f"stats.chart_{key}") for key in keys}
+    return words | {
+        "period": title,
+        "other": pack.t("stats.other"),
+        "months": pack.t("stats.months"),
+    }
+
+
+def _show(value: Any) -> str:
+    """A cell for a Telegram HTML message: rates as percentages, "<5" escaped."""
+    if isinstance(value, float):
+        return f"{value * 100:.0f}%"
+    if value is None:  # a rate on a hidden count
+        return "–"
+    return html.escape(str(value))
+
+
+def _question_names(pack: LanguagePack) -> Mapping[str, str]:
+    found = pack.ui.get("stats", {}).get("questions", {})
+    return {str(k): str(v) for k, v in found.items()}
+
+
+def label_names(pack: LanguagePack) -> dict[str, str]:
+    """Readable names for outcome and question ids, in the staff member's language."""
+    names = dict(_question_names(pack))
+    names |= {oid: outcome.title for oid, outcome in pack.outcomes.items()}
+    names[OTHER] = pack.t("stats.other")
+    return names
+
+
+def summary_text(
+    data: dict[str, Any],
+    pack: LanguagePack,
+    title: str,
+    *,
+    question_order: Any = (),
+    names: Mapping[str, str] | None = None,
+) -> str:
+    """The short message the chart follows, built from the suppressed JSON only."""
+    labels = label_names(pack)
+    languages = dict(names or {})
+
+    def name(key: str, kind: str = "label") -> str:
+        """Outcome titles and question names from content; languages by their own name."""
+        if kind == "label" or key == OTHER:
+            shown = labels.get(key, key.replace("_", " "))
+        elif kind == "language":
+            shown = languages.get(key, key)
+        else:  # a deep-link source, exactly as the link carried it
+            shown = key
+        return html.escape(shown or pack.t("stats.none"))
+
+    def bullet(key: str, count: Any) -> str:
+        return f"• {name(key)}: {_show(count)}"
+
+    bookings, subscribers = data["booking_presses"], data["subscribers"]
+    parts = [
+        pack.t(
+            "stats.summary",
+            title=html.escape(title),
+            started=_show(data["sessions_started"]),
+            completed=_show(data["sessions_completed"]),
+            completion_rate=_show(data["completion_rate"]),
+            abandoned=_show(data["sessions_abandoned"]),
+            in_progress=_show(data["sessions_in_progress"]),
+        )
+    ]
+    if data["outcomes"]:
+        lines = [pack.t("stats.outcomes")]
+        lines += [bullet(key, count) for key, count in data["outcomes"].items()]
+        parts.append("\n".join(lines))
+    lines = [
+        pack.t(
+            "stats.booking",
+            total=_show(bookings["total"]),
+            after_result=_show(bookings["after_result"]),
+            from_menu=_show(bookings["from_menu"]),
+        )
+    ]
+    for key, cells in bookings["by_outcome"].items():
+        lines.append(
+            pack.t(
+                "stats.booking_line",
+                name=name(key),
+                count=_show(cells["count"]),
+                screenings=_show(cells["screenings"]),
+                rate=_show(cells["rate"]),
+            )
+        )
+    parts.append("\n".join(lines))
+    if data["dropoff"]:
+        ordered = in_question_order(data["dropoff"].items(), question_order)
+        parts.append("\n".join([pack.t("stats.dropoff")] + [bullet(k, n) for k, n in ordered]))
+    for key in ("by_language", "by_source"):
+        rows = list(data[key].items())
+        lines = [pack.t(f"stats.{key}")]
+        for group, cells in rows[:MAX_SOURCES]:
+            lines.append(
+                pack.t(
+                    "stats.breakdown_line",
+                    name=name(group, "language" if key == "by_language" else "source"),
+                    started=_show(cells["started"]),
+                    completed=_show(cells["completed"]),
+                )
+            )
+        if len(rows) > MAX_SOURCES:
+            lines.append(pack.t("stats.more_rows", count=len(rows) - MAX_SOURCES))
+        parts.append("\n".join(lines))
+    parts.append(
+        pack.t(
+            "stats.tips",
+            now=_show(subscribers["now"]),
+            joined=_show(subscribers["joined"]),
+            left=_show(subscribers["left"]),
+            sent=_show(data["broadcasts_sent"]),
+        )
+    )
+    parts.append(pack.t("stats.footer", min_cell=data["min_cell"]))
+    return "\n\n".join(part.strip() for part in parts)
