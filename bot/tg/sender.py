@@ -198,7 +198,6 @@ class TelegramSender:
                     "chat_id": message.chat_id,
                     "text": message.text,
                     "parse_mode": "HTML",
-                    "link_preview_options": {"is_disabled": True},
                 },
             )
             return None
