@@ -154,7 +154,7 @@ def _text(node: Mapping[str, Any], key: str, source: str, where: str) -> str:
     text = str(value).strip()
     problem = html_problem(text)
     if problem:
-        raise ContentError(source, f"{where}.{key}".lstrip("."), problem)
+        raise ContentError(source, f"{where}.{key}".lstrip("."), str(problem))
     return text
 
 

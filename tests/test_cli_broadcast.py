@@ -92,7 +92,7 @@ def test_without_a_readable_file_nothing_opens(
     assert not (tmp_path / "bot.sqlite3").exists()
 
 
-BAD_HTML = "Telegram would not accept this formatting: <b> is never closed."
+BAD_HTML = "“<b>” is never closed (near “<b>never”). Add “</b>” where the bold, italic or link"
 
 
 @pytest.mark.parametrize(
@@ -116,6 +116,57 @@ def test_bad_input_is_one_line_and_queues_nothing(
     code, out, err = run(capsys, "broadcast", "--text-file", str(tip), *extra)
     assert (code, out) == (2, "")  # no preview before the problem
     assert err.startswith(said) and err.count("\n") == 1, err
+    assert rows(tmp_path) == []
+
+
+STRAY = (
+    "The text has a “<” that Telegram would refuse (near “1 < 2”). To show it as it is, write "
+    "&lt; instead. Or add --escape-html to have such characters shown as typed.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [(["--dry-run"], "This would not be queued: "), ([], "Nothing queued: ")],
+)
+def test_a_stray_less_than_is_named_in_one_line(
+    tip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], said: str
+) -> None:
+    tip.write_text("1 < 2")
+    assert run(capsys, "broadcast", "send", "--text-file", str(tip), *extra) == (
+        2,
+        "",
+        said + STRAY,
+    )
+    assert rows(tmp_path) == []
+
+
+@pytest.mark.parametrize("command", [["broadcast"], ["broadcast", "send"]])
+def test_escape_html_shows_stray_characters_as_typed(
+    tip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    tip.write_text("<b>Tips:</b> 1 < 2 <3 & Q&A")
+    argv = [*command, "--text-file", str(tip), "--escape-html"]
+    code, out, err = run(capsys, *argv, "--dry-run")
+    assert (code, err) == (0, "")
+    assert "--- preview (English) ---\nTips: 1 < 2 <3 & Q&A\n" in out
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and out.startswith("Broadcast #1 queued")
+    storage = Storage(tmp_path / "bot.sqlite3")
+    try:
+        [row] = Broadcasts(storage, load_content()).recent()
+    finally:
+        storage.close()
+    assert row.texts == {"*": "<b>Tips:</b> 1 &lt; 2 &lt;3 &amp; Q&amp;A"}
+
+
+def test_escape_html_cannot_close_a_tag(
+    tip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tip.write_text("<b>never closed 1 < 2")
+    code, out, err = run(capsys, "broadcast", "--text-file", str(tip), "--escape-html")
+    assert (code, out) == (2, "")
+    assert err == f"Nothing queued: {BAD_HTML} text ends.\n"
     assert rows(tmp_path) == []
 
 

@@ -325,13 +325,10 @@ async def send_formatted(client: ChatClient, text: str, entities: list[dict[str,
     ("send", "expected"),
     [
         ("<b> </b>", "The message is empty."),
-        ("<b>Unclosed", "Telegram would not accept this formatting: <b> is never closed."),
-        ("<u>under</u>", "Telegram would not accept this formatting: <u> is not allowed"),
-        (
-            '<a href="tg://x">x</a>',
-            "Telegram would not accept this formatting: <a> needs an http(s) href",
-        ),
-        ("<b>Hi</b>&nbsp;there", "Telegram would not accept this formatting: &nbsp; is not"),
+        ("<b>Unclosed", "“<b>” is never closed (near “<b>Unclosed”). Add “</b>” where"),
+        ("<u>under</u>", "Telegram would refuse “<u>” (near “<u>under</u>”). Broadcasts can"),
+        ('<a href="tg://x">x</a>', 'The link “<a href="tg://x">” would not work.'),
+        ("<b>Hi</b>&nbsp;there", "Telegram does not know “&nbsp;” (near “<b>Hi</b>&nbsp;there”)"),
         ("word " * 820, "Telegram allows 4096. Please shorten it by"),
     ],
 )

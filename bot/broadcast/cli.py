@@ -19,6 +19,8 @@ from bot.broadcast.compose import problem_words
 from bot.broadcast.message import (
     BroadcastError,
     Problem,
+    escape_would_fix,
+    escaped,
     message_problem,
     parse_audience,
     render_text,
@@ -67,9 +69,12 @@ def _opened() -> Iterator[_Opened]:
         storage.close()
 
 
-def _said(problem: Problem, content: Content) -> str:
+def _said(problem: Problem, content: Content, texts: dict[str, str]) -> str:
     """A problem in the reference language, in the words the compose flow tells staff."""
-    return plain(problem_words(content.pack(None), problem))
+    words = plain(problem_words(content.pack(None), problem))
+    if escape_would_fix(texts, None, content):
+        words += " Or add --escape-html to have such characters shown as typed."
+    return words
 
 
 @click.group(
@@ -103,17 +108,24 @@ def broadcast() -> None:
 )
 @click.option("--dry-run", is_flag=True, help="print the preview and the count; queue nothing")
 @click.option("--now", is_flag=True, help="send even during quiet hours")
-def send(text_file: str | None, audience: str, dry_run: bool, now: bool) -> None:
+@click.option(
+    "--escape-html",
+    is_flag=True,
+    help="show a <, > or & that is not part of a tag as typed (1 < 2), instead of refusing",
+)
+def send(text_file: str | None, audience: str, dry_run: bool, now: bool, escape_html: bool) -> None:
     """Queue a message for subscribed parents (the default command).
 
     The running bot sends it, after quiet hours unless --now. With --dry-run: the preview
-    in each language and the audience's size, and nothing is queued.
+    in each language and the audience's size, and nothing is queued. Telegram refuses a
+    stray <, > or & (one that is not part of a tag); --escape-html escapes them.
 
     Example:
 
     \b
         iep-bot broadcast --text-file tip.html --audience es --dry-run
         iep-bot broadcast send --text-file tip.html --audience interest:has_504
+        iep-bot broadcast send --text-file tip.html --escape-html
     """
     if not text_file:
         raise Fail("Give the message with --text-file FILE (Telegram HTML: <b>, <i>, <a>).")
@@ -130,14 +142,14 @@ def send(text_file: str | None, audience: str, dry_run: bool, now: bool) -> None
             raise Fail(
                 f"Nothing queued: unknown audience {audience!r}; choose one of: {choices}"
             ) from None
-        texts = {"*": text}
+        texts = escaped({"*": text}) if escape_html else {"*": text}
         count = broadcasts.count_recipients(chosen)
         moment = local_time(storage.clock(), settings.tz)
         release = moment if now else next_allowed_time(moment, settings.quiet_hours)
         if dry_run:
             problem = message_problem(texts, None, content)
             if problem is not None:  # one line and exit 2, before any preview
-                raise Fail(f"This would not be queued: {_said(problem, content)}")
+                raise Fail(f"This would not be queued: {_said(problem, content, texts)}")
             for lang in content.languages:
                 click.echo(f"--- preview ({content.languages[lang].name}) ---")
                 click.echo(plain(render_text(texts, lang, content)))
@@ -155,7 +167,7 @@ def send(text_file: str | None, audience: str, dry_run: bool, now: bool) -> None
                 not_before=release.timestamp() if release > moment else None,
             )
         except BroadcastError as exc:
-            raise Fail(f"Nothing queued: {_said(exc.problem, content)}") from None
+            raise Fail(f"Nothing queued: {_said(exc.problem, content, texts)}") from None
     when = "as soon as the bot's engine picks it up"
     if release > moment:
         when = f"at {release:%Y-%m-%d %H:%M} {settings.timezone} (after quiet hours; --now skips)"

@@ -8,6 +8,7 @@ what staff sent, counts recipients, renders the exact preview, and queues the br
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import logging
 import secrets
@@ -20,6 +21,8 @@ from bot.broadcast.message import (
     BroadcastError,
     Problem,
     audiences,
+    escape_would_fix,
+    escaped,
     message_problem,
     render_text,
     split_audience,
@@ -184,6 +187,8 @@ class StaffCompose:
             return reply.merge(self._preview(staff, draft))
         if op in (Op.CONFIRM, Op.CONFIRM_IGNORING_QUIET):
             return self._confirm(staff, draft, ignore_quiet=op == Op.CONFIRM_IGNORING_QUIET)
+        if op == Op.ESCAPE:
+            return self._escape(staff, draft, arg)
         if op == Op.CANCEL:
             self.machine.cancel(draft)
             self.drafts.save(staff.user_id, draft)
@@ -204,15 +209,53 @@ class StaffCompose:
 
     def _take_content(self, staff: Staff, draft: Draft, incoming: Incoming) -> StaffReply:
         pack = self._pack(staff)
-        problem = self._content_problem(pack, incoming)
+        if not incoming.is_text_or_photo:
+            return StaffReply(tail=[Screen(pack.t("staff.compose.not_text_or_photo"))])
+        # The queue runs the same check, so what passes here passes at Confirm.
+        problem = message_problem({"*": incoming.html}, incoming.photo, self.content)
         if problem is not None:
-            return StaffReply(tail=[Screen(problem)])
+            return self._refuse_content(staff, draft, incoming, problem)
         self.machine.write(draft, text=incoming.html, photo=incoming.photo)
         self.drafts.save(staff.user_id, draft)
         reply = StaffReply()
         if incoming.formatting_removed:
             reply.tail.append(Screen(pack.t("staff.compose.formatting_removed")))
         return reply.merge(self._show_step(staff, draft))
+
+    def _refuse_content(
+        self, staff: Staff, draft: Draft, incoming: Incoming, problem: Problem
+    ) -> StaffReply:
+        """Why the text cannot go; offer "Escape it for me" when escaping alone would fix it."""
+        pack = self._pack(staff)
+        words = problem_words(pack, problem)
+        if problem.code != "bad_html":
+            return StaffReply(tail=[Screen(words)])
+        if not escape_would_fix({"*": incoming.html}, incoming.photo, self.content):
+            return StaffReply(tail=[Screen(f"{words}\n\n{pack.t('staff.compose.fix_and_resend')}")])
+        # The draft keeps what was sent so the button can escape it. It waits for content,
+        # and only `write` (typed or escaped) leads on from there, replacing both fields.
+        draft.text, draft.photo = incoming.html, incoming.photo
+        self.drafts.save(staff.user_id, draft)
+        button = Button(
+            pack.t("staff.buttons.escape"), _compose(draft, Op.ESCAPE, _digest(incoming.html))
+        )
+        words = f"{words}\n\n{pack.t('staff.compose.escape_offer')}"
+        return StaffReply(tail=[Screen(words, ((button,),))])
+
+    def _escape(self, staff: Staff, draft: Draft, digest: str) -> StaffReply:
+        """Escape it for me: the refused text, escaped, taken exactly as if it had been typed."""
+        if draft.state != AWAITING_CONTENT or draft.text is None or _digest(draft.text) != digest:
+            raise NotAllowed("no refused text to escape")  # an older refusal's button
+        pack = self._pack(staff)
+        refused = {"*": draft.text}
+        problem = message_problem(refused, draft.photo, self.content)
+        if problem is None or not escape_would_fix(refused, draft.photo, self.content):
+            raise NotAllowed("escaping does not apply")  # content changed since the refusal
+        # The refusal stays readable, without the button, and says what was chosen.
+        pressed = f"{problem_words(pack, problem)}\n\n✓ <b>{pack.t('staff.buttons.escape')}</b>"
+        reply = StaffReply(head=Reply(screens=[Screen(pressed, replace=True)]))
+        incoming = Incoming(html=escaped(refused)["*"], photo=draft.photo)
+        return reply.merge(self._take_content(staff, draft, incoming))
 
     def _take_time(self, staff: Staff, draft: Draft, raw: str) -> StaffReply:
         pack = self._pack(staff)
@@ -235,21 +278,24 @@ class StaffCompose:
         )
         assert draft.audience is not None
         try:
-            broadcast_id = self.broadcasts.queue(
-                audience=draft.audience,
-                texts=self._texts(draft),
-                photo=draft.photo,
-                tip_id=draft.tip_id,
-                created_by=staff.user_id,
-                origin="tip" if draft.is_tip else "telegram",
-                not_before=release.timestamp() if release is not None else None,
-            )
+            # Queued and draft deleted together or not at all: a Confirm processed again after
+            # a crash finds no draft, so it can never queue a second broadcast.
+            with self.storage.db.atomic():
+                broadcast_id = self.broadcasts.queue(
+                    audience=draft.audience,
+                    texts=self._texts(draft),
+                    photo=draft.photo,
+                    tip_id=draft.tip_id,
+                    created_by=staff.user_id,
+                    origin="tip" if draft.is_tip else "telegram",
+                    not_before=release.timestamp() if release is not None else None,
+                )
+                self.drafts.save(staff.user_id, draft)  # confirmed: deleted
         except BroadcastError as exc:
             # The stored draft is still at the preview: staff can fix it or cancel.
             return StaffReply(
                 tail=[Screen(pack.t("staff.done.failed", reason=problem_words(pack, exc.problem)))]
             )
-        self.drafts.save(staff.user_id, draft)  # confirmed: deleted
         count = self.broadcasts.count_recipients(draft.audience)
         log.info(
             "broadcast %d queued by staff (origin=%s)",
@@ -472,14 +518,6 @@ class StaffCompose:
 
     # --- checks and words ------------------------------------------------------------------
 
-    def _content_problem(self, pack: LanguagePack, incoming: Incoming) -> str | None:
-        """Why this cannot be broadcast, in the staff's words; None when it can."""
-        if not incoming.is_text_or_photo:
-            return pack.t("staff.compose.not_text_or_photo")
-        # The queue runs the same check, so what passes here passes at Confirm.
-        problem = message_problem({"*": incoming.html}, incoming.photo, self.content)
-        return None if problem is None else problem_words(pack, problem)
-
     def broadcasts_text(self, texts: dict[str, str], lang: str) -> str:
         """The message one recipient gets, rendered exactly as the delivery engine does."""
         return render_text(texts, lang, self.content)
@@ -564,6 +602,11 @@ def _new_id() -> str:
     return secrets.token_hex(3)
 
 
+def _digest(text: str) -> str:
+    """A short name for a refused text, for its "Escape it for me" button."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
 def _compose(draft: Draft, op: str, arg: str | None = None) -> Action:
     args = (draft.draft_id, op) if arg is None else (draft.draft_id, op, arg)
     return Action(Kind.COMPOSE, args)
@@ -581,6 +624,13 @@ def _shortened(block: str, limit: int) -> str:
 
 
 def problem_words(pack: LanguagePack, problem: Problem) -> str:
-    """A broadcast problem in the staff member's words (staff.compose.<code>)."""
+    """A broadcast problem in the staff member's words (staff.compose.<code>).
+
+    Formatting Telegram would refuse has one sentence per reason:
+    staff.compose.bad_html.<html>, with the spot quoted as typed.
+    """
     values = {k: _escape(v) if isinstance(v, str) else v for k, v in problem.values.items()}
-    return pack.t(f"staff.compose.{problem.code}", **values)
+    key = f"staff.compose.{problem.code}"
+    if problem.code == "bad_html":
+        key += f".{problem.values.get('html')}"
+    return pack.t(key, **values)

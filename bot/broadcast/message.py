@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.content import MESSAGE_LIMIT, REFERENCE_LANGUAGE, Content
-from bot.html import html_problem, visible_text
+from bot.html import escape_stray, html_problem, visible_text
 from bot.storage import INTERESTS
 from flows.compose import EVERYONE as EVERYONE  # one name for every subscriber
 
@@ -63,6 +63,21 @@ def render_text(texts: dict[str, str], lang: str, content: Content) -> str:
     return f"{body.strip()}\n\n<i>{content.pack(lang).t('subscribe.footer')}</i>"
 
 
+def escaped(texts: dict[str, str]) -> dict[str, str]:
+    """The texts with stray <, > and & escaped, so parents see them as typed ("Escape it")."""
+    return {lang: escape_stray(text) for lang, text in texts.items()}
+
+
+def escape_would_fix(texts: dict[str, str], photo: str | None, content: Content) -> bool:
+    """Whether escaping stray characters turns refused texts into texts that can be sent."""
+    problem = message_problem(texts, photo, content)
+    return (
+        problem is not None
+        and problem.code == "bad_html"
+        and message_problem(escaped(texts), photo, content) is None
+    )
+
+
 def message_problem(texts: dict[str, str], photo: str | None, content: Content) -> Problem | None:
     """Why these texts cannot be broadcast (empty, bad formatting, too long), or None."""
     bodies = [text for text in texts.values() if visible_text(text).strip()]
@@ -71,7 +86,8 @@ def message_problem(texts: dict[str, str], photo: str | None, content: Content) 
     for text in bodies:
         problem = html_problem(text)
         if problem is not None:
-            return Problem("bad_html", {"problem": problem})
+            # staff.compose.bad_html.<html>: the reason, with where it is (bot/html.py).
+            return Problem("bad_html", {"html": problem.code, **problem.values})
     # Measured exactly as each recipient will get it, stop line included.
     limit = CAPTION_LIMIT if photo else MESSAGE_LIMIT
     longest = max(

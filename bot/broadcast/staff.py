@@ -21,6 +21,9 @@ class Op:
     TIPS_PAGE = "p"
     TIP_NOW = "n"
     TIP_SCHEDULE = "s"
+    # "Escape it for me" on a refused text; arg: a digest of that text, so only its own
+    # button works.
+    ESCAPE = "esc"
 
 
 @dataclass(frozen=True)
