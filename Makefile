@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup run chat test lint format typecheck diagram bench clean
+.PHONY: setup run chat test soak lint format typecheck diagram bench clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -24,6 +24,9 @@ chat: setup  ## try the screening in the terminal, no Telegram needed
 test: setup lint typecheck  ## every check and every test
 	$(BIN)/iep-bot content check
 	$(BIN)/pytest
+
+soak: setup  ## the long runs: kill -9 and fuzz with many more kills, parents and updates
+	$(BIN)/pytest -m soak -s tests/test_kill.py tests/test_fuzz.py
 
 lint: setup
 	$(BIN)/ruff check bot flows tests bench

@@ -109,7 +109,8 @@ async def broadcast(
         svc.codec,
         activity=activity,  # the parents' application: broadcasts step aside for it
         clock=svc.storage.clock,
-        settings=SenderSettings(rate=rate),
+        # A bot whose limit Telegram raised (paid broadcasts): the budget is not the cap here.
+        settings=SenderSettings(rate=rate, budget=max(28.0, rate * 1.2)),
     )
     engine = DeliveryEngine(
         svc.broadcasts, sender, svc.content, settings=EngineSettings(workers=workers)

@@ -9,22 +9,30 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from bot.broadcast.cli import broadcast
+from bot.busy import DatabaseBusy, wait_for_database
 from bot.cli_errors import Fail, setup_problems_fail
+from bot.lease import TTL, Lease
 from bot.logs import configure_logging
 from bot.stats.cli import export, stats
+from bot.storage import Storage
 from bot.wiring import open_content, open_settings, open_storage
 
 log = logging.getLogger("iep_bot")
 DIAGRAM_PATH = Path(__file__).resolve().parent.parent / "flows" / "screening.mmd"
 TERMINAL_KEY = b"terminal-chat-only-never-used-for-telegram"
+T = TypeVar("T")
 CONTEXT = {"help_option_names": ["-h", "--help"]}
+# A second `iep-bot run` waits this long for the first to stop (a deploy overlap); longer than
+# the lease's TTL, so a crashed first one's lease runs out meanwhile.
+LEASE_WAIT = TTL + 15
 
 
 class _Root(click.Group):
@@ -63,13 +71,18 @@ def run() -> None:
     """
     from telegram import Update
 
+    from bot.busy import STATEMENT_WAIT
     from bot.tg.app import build_application
 
     settings = open_settings(require_token=True)
     configure_logging(settings.log_level, secrets=[settings.token or ""])
     content = open_content(settings)
     storage = open_storage(settings)
-    app = build_application(settings, storage, content)
+    lease = _take_lease(storage)
+    # From here on a statement blocks the event loop (every parent) for at most this long;
+    # longer waits happen between tries, asynchronously (bot/busy.py).
+    storage.wait_at_most(STATEMENT_WAIT)
+    app = build_application(settings, storage, content, lease=lease)
     expired = app.services.conversation.expire_all()
     log.info(
         "starting: %d languages, database %s, %d expired screenings logged",
@@ -77,8 +90,47 @@ def run() -> None:
         settings.database_path,
         expired,
     )
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
-    storage.close()
+    try:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    finally:
+        lease.release()
+        storage.close()
+    if app.stop_reason is not None:
+        raise Fail(app.stop_reason)
+
+
+def _patiently(step: Callable[[], T]) -> T:
+    """A start-up step that waits while another program holds the database's lock."""
+    try:
+        return wait_for_database(step)
+    except DatabaseBusy:
+        raise Fail(
+            "Database problem: it stayed locked by another program (another iep-bot, a"
+            " backup?). Stop it, then try again."
+        ) from None
+
+
+def _take_lease(storage: Storage) -> Lease:
+    """One running bot per database: wait for another one's lease to end (a deploy overlap),
+    then give up with one line."""
+    lease = Lease(storage)
+    deadline = time.monotonic() + LEASE_WAIT
+    told = False
+    while (holder := _patiently(lease.acquire)) is not None:
+        if time.monotonic() >= deadline:
+            raise Fail(
+                f"Another iep-bot is running on this database ({holder.name}). Only one may"
+                " run at a time; stop it, or wait until it has stopped."
+            )
+        if not told:
+            log.warning(
+                "another iep-bot (%s) holds this database; waiting up to %.0f s for it to stop",
+                holder.name,
+                LEASE_WAIT,
+            )
+            told = True
+        time.sleep(1.0)
+    return lease
 
 
 @cli.command(short_help="The screening in the terminal, no Telegram or token needed.")

@@ -79,6 +79,10 @@ class Sender(Protocol):
         """Send (after waiting for a turn, unless the caller just took one with wait_turn)."""
         ...
 
+    async def answer(self, query_id: str, text: str | None = None, *, alert: bool = False) -> None:
+        """Answer a button press (stop its spinner), with an optional toast; never raises."""
+        ...
+
     @property
     def rate(self) -> float:
         """Messages a second the sender allows for broadcasts (for time estimates)."""

@@ -41,3 +41,5 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     logging.getLogger("telegram").setLevel(max(logging.getLevelName(level), logging.INFO))
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # The state machine library logs every callback at INFO: nearly all of the log otherwise.
+    logging.getLogger("transitions").setLevel(logging.WARNING)

@@ -167,3 +167,15 @@ def m004_compose(db: Database) -> None:
     db.table("drip_weeks").create(
         {"week": str, "claimed_at": float, "tip_id": str, "broadcast_id": int}, pk="week"
     )
+
+
+@migrations()
+def m005_one_sender(db: Database) -> None:
+    # One running bot per database: the instance holding this row polls and sends; another
+    # waits or exits (bot/lease.py). `holder` names a process (host:pid:random), no person.
+    db.table("instance_lease").create(
+        {"id": int, "holder": str, "expires_at": float, "acquired_at": float}, pk="id"
+    )
+    # Which process claimed an update: a redelivered update claimed by a process that died
+    # before finishing it is handled again, not skipped (bot/storage.py claim_update).
+    db.table("processed_updates").add_column("claimed_by", str)

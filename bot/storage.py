@@ -19,6 +19,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.migrations import migrations
+from flows.spec import OUTCOME_STATE
 
 Clock = Callable[[], float]
 UPDATE_MEMORY_SECONDS = 7 * 24 * 3600  # Telegram keeps undelivered updates for 24 hours
@@ -66,11 +67,14 @@ def new_session_id() -> str:
 
 
 class Storage:
-    def __init__(self, path: Path | str, *, clock: Clock = time.time) -> None:
+    def __init__(
+        self, path: Path | str, *, clock: Clock = time.time, busy_timeout: float = 5.0
+    ) -> None:
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = Database(str(path))
+        self.wait_at_most(busy_timeout)  # before anything that may need a lock
         # Autocommit: a single write commits by itself (no extra COMMIT round trip);
         # multi-statement writes use db.atomic(), which opens its own transaction.
         self.db.conn.isolation_level = None
@@ -78,8 +82,15 @@ class Storage:
         # NORMAL is durable across application crashes in WAL mode; only a power cut
         # can lose the last transactions, which is acceptable for this data.
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=5000")
         self.clock = clock
+        # This process, as far as the database can tell: the lease holder (bot/lease.py)
+        # and the claimer of the updates it handles.
+        self.instance = secrets.token_hex(4)
+
+    def wait_at_most(self, seconds: float) -> None:
+        """How long one statement waits for another program's write lock (it blocks the
+        thread meanwhile: the running bot keeps this short, see bot/busy.py)."""
+        self.db.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")
 
     def migrate(self) -> list[str]:
         """Apply pending migrations; return their names."""
@@ -142,7 +153,13 @@ class Storage:
     def finish_session(
         self, session: StoredSession, *, outcome_id: str | None, answers: dict[str, str]
     ) -> None:
-        """Log the session (completed when outcome_id is set, else abandoned) and drop it."""
+        """Log the session (completed when outcome_id is set, else abandoned).
+
+        An abandoned session is dropped. A completed one stays, in the outcome state, until
+        its result is known to have reached the parent (result_shown): after a crash or a
+        failed send, the parent's next message brings the result back instead of a fresh
+        start, and the outcome is still logged once.
+        """
         with self.db.atomic():
             # OR IGNORE: a retried update must not log the same session twice.
             self.db.execute(
@@ -161,7 +178,18 @@ class Storage:
                     len(answers),
                 ],
             )
-            self.delete_session(session.chat_key)
+            if outcome_id:
+                session.state = OUTCOME_STATE
+                self.save_session(session)
+            else:
+                self.delete_session(session.chat_key)
+
+    def result_shown(self, chat_key: str, session_id: str) -> None:
+        """The parent has their result: the finished session is no longer needed."""
+        self.db.execute(
+            "DELETE FROM sessions WHERE chat_key = ? AND session_id = ? AND state = ?",
+            [chat_key, session_id, OUTCOME_STATE],
+        )
 
     def outcome_of(self, session_id: str) -> dict[str, object] | None:
         rows = list(self.db.table("outcomes").rows_where("session_id = ?", [session_id]))
@@ -268,10 +296,21 @@ class Storage:
     # --- duplicate deliveries ---------------------------------------------------------
 
     def claim_update(self, update_id: int) -> bool:
-        """True the first time an update id is seen; False for a repeated delivery."""
+        """True the first time an update id is seen, and again when the process that claimed
+        it has died since (Telegram redelivers what a crash left unconfirmed: it is handled,
+        not skipped); False for a repeated delivery while this process handles it."""
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO processed_updates (update_id, seen_at) VALUES (?, ?)",
-            [update_id, self.clock()],
+            "INSERT OR IGNORE INTO processed_updates (update_id, seen_at, claimed_by)"
+            " VALUES (?, ?, ?)",
+            [update_id, self.clock(), self.instance],
+        )
+        if cursor.rowcount == 1:
+            return True
+        # Only one process runs at a time (the lease), so another claimer is a dead one.
+        cursor = self.db.execute(
+            "UPDATE processed_updates SET claimed_by = ?, seen_at = ?"
+            " WHERE update_id = ? AND claimed_by IS NOT ?",
+            [self.instance, self.clock(), update_id, self.instance],
         )
         return cursor.rowcount == 1
 

@@ -42,6 +42,8 @@ class TerminalChat:
                         elif button.action is not None:
                             self.choices.append(button.action)
                             self.write(f"  {len(self.choices)}. {plain(button.label)}")
+        if reply.result_of is not None:
+            self.conversation.result_seen(self.chat, reply.result_of)
 
     def handle(self, line: str) -> bool:
         """Act on one typed line; False when the parent wants to quit."""

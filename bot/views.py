@@ -30,6 +30,9 @@ class Reply:
     screens: list[Screen] = field(default_factory=list)
     toast: str | None = None  # answerCallbackQuery text
     alert: bool = False  # show the toast as a pop-up the parent must close
+    # The session whose result these screens show: once they are delivered, the caller
+    # tells the conversation (Conversation.result_seen), and the result is not shown again.
+    result_of: str | None = None
 
     def add(self, screen: Screen) -> Reply:
         self.screens.append(screen)

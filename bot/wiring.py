@@ -7,11 +7,13 @@ engine) and reaches everything else through `Services`. No Telegram here.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from bot.broadcast.compose import StaffCompose
 from bot.broadcast.drafts import ComposeDrafts
 from bot.broadcast.queue import Broadcasts
+from bot.busy import STARTUP_PATIENCE, DatabaseBusy, wait_for_database
 from bot.callbacks import CallbackCodec
 from bot.config import Settings, SettingsError, load_settings
 from bot.content import Content, load_content
@@ -19,6 +21,8 @@ from bot.parent.conversation import Chat, Conversation
 from bot.storage import Pseudonymizer, Storage
 from flows.screening import Screening
 from flows.spec import ContentError
+
+log = logging.getLogger(__name__)
 
 
 class SetupProblem(Exception):
@@ -41,11 +45,32 @@ def open_content(settings: Settings) -> Content:
         raise SetupProblem(f"Content problem: {exc}") from None
 
 
-def open_storage(settings: Settings) -> Storage:
-    """The database, its schema brought up to date."""
-    storage = Storage(settings.database_path)
-    storage.migrate()
-    return storage
+def open_storage(settings: Settings, *, patience: float = STARTUP_PATIENCE) -> Storage:
+    """The database, its schema brought up to date; waits while another program holds a
+    lock on it, then gives one line."""
+
+    def attempt() -> Storage:
+        # Short tries, so the wait is measured here and can be announced; afterwards each
+        # statement waits up to 5 s (the command line) or less (the running bot).
+        storage = Storage(settings.database_path, busy_timeout=min(1.0, patience))
+        try:
+            storage.migrate()
+        except BaseException:
+            storage.close()
+            raise
+        storage.wait_at_most(5.0)
+        return storage
+
+    def waiting() -> None:
+        log.warning("the database is locked by another program; waiting up to %.0f s", patience)
+
+    try:
+        return wait_for_database(attempt, patience=patience, on_wait=waiting)
+    except DatabaseBusy:
+        raise SetupProblem(
+            f"Database problem: {settings.database_path} stayed locked by another program for"
+            f" {patience:.0f} s (another iep-bot, a backup?). Stop it, then try again."
+        ) from None
 
 
 @dataclass

@@ -29,11 +29,23 @@ class BotEnv:
     async def start(self) -> BotEnv:
         self.storage = Storage(self.settings.database_path, clock=self.clock)
         self.storage.migrate()
+        await self.build(FakeSleep(self.clock))
+        return self
+
+    async def build(self, sleep: FakeSleep) -> None:
+        """A new Application over the same storage; its waits go through `sleep`."""
+        assert self.storage is not None
+        # The sending pace runs on the test clock too: a wait moves it, never the wall clock.
         self.app = build_application(
-            self.settings, self.storage, self.content, request=self.api, sweep_expired=False
+            self.settings,
+            self.storage,
+            self.content,
+            request=self.api,
+            sweep_expired=False,
+            pace_clock=self.clock,
+            pace_sleep=sleep,
         )
         await self.app.initialize()
-        return self
 
     async def stop(self) -> None:
         await self.app.shutdown()

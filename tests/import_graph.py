@@ -20,7 +20,8 @@ MAP_START, MAP_END = "<!-- map: start -->", "<!-- map: end -->"
 LAYERS: list[tuple[str, list[str]]] = [
     ("pure", ["flows"]),
     ("foundation", ["bot.config", "bot.logs", "bot.storage", "bot.migrations", "bot.callbacks",
-                    "bot.views", "bot.content", "bot.html", "bot.delivery"]),
+                    "bot.views", "bot.content", "bot.html", "bot.delivery", "bot.lease",
+                    "bot.busy"]),
     ("features (Telegram-free)", ["bot.parent", "bot.broadcast", "bot.stats", "bot.checks",
                                   "bot.letters", "bot.followup"]),
     ("wiring", ["bot.wiring"]),

@@ -50,23 +50,37 @@ def test_oversized_or_separator_arguments_are_refused_at_encode() -> None:
         codec.encode(Action("a", ("a|b",)))
 
 
-async def test_a_telegram_failure_gets_a_kind_message_and_a_clean_log(
-    env: BotEnv, caplog: pytest.LogCaptureFixture
+async def test_a_failure_gets_a_kind_message_and_a_clean_log(
+    env: BotEnv, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     maria = env.client(first_name="Mariposa", username="mariposa_p")
     await start_screening(maria)
-    env.api.fail("editMessageText", 502)
+    conversation = env.app.services.conversation
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(conversation, "press", broken)
     with caplog.at_level(logging.INFO):
         await maria.press("In kindergarten or older")
     assert "something went wrong" in maria.last_text
     logged = caplog.text
-    assert "error while handling an update: NetworkError" in logged
+    assert "error while handling an update: RuntimeError" in logged
     for private in ("Mariposa", "mariposa_p", "4242"):
         assert private not in logged
-    # The answer was saved before the failed edit: the parent continues where they were.
-    await maria.send("/start")
-    await maria.press("Continue")
+    monkeypatch.undo()
+    mark = maria.mark()
+    await maria.press("In kindergarten or older")  # the question is still there to tap
+    assert "Question 2 of about" in maria.new_since(mark)[-1].text
+
+
+async def test_a_server_error_on_a_reply_is_retried_and_the_parent_goes_on(env: BotEnv) -> None:
+    maria = env.client()
+    await start_screening(maria)
+    env.api.fail("editMessageText", 502, times=2)
+    await maria.press("In kindergarten or older")
     assert "Question 2 of about" in maria.last_text
+    assert [c.status for c in env.api.calls_to("editMessageText")][-3:] == [502, 502, 200]
 
 
 async def test_a_blocked_parent_is_not_retried(env: BotEnv) -> None:

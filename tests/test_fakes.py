@@ -209,7 +209,7 @@ async def test_server_and_network_errors(app: App, api: FakeBotAPI) -> None:
     api.fail_network("sendMessage")
     with pytest.raises(NetworkError):
         await app.bot.send_message(CHAT, "hello")
-    api.fail_network("sendMessage", timed_out=True)
+    api.fail_network("sendMessage", "timeout_before")
     with pytest.raises(TimedOutError):
         await app.bot.send_message(CHAT, "hello")
     assert [call.status for call in api.calls_to("sendMessage")] == [500, 502, 0, 0]

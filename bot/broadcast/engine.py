@@ -14,12 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from bot.broadcast.message import render_text
 from bot.broadcast.queue import BroadcastRow, Broadcasts
 from bot.broadcast.status import eta_seconds, status_screen
+from bot.busy import DatabaseBusy, is_busy, patiently
 from bot.content import REFERENCE_LANGUAGE, Content
 from bot.delivery import BotRefused, Outgoing, Priority, Sender, Status
 from bot.storage import Clock
@@ -27,6 +30,7 @@ from bot.views import Screen
 
 log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -91,6 +95,12 @@ class DeliveryEngine:
                 log.error("Telegram refuses the bot token; broadcasts wait until it works")
                 await self.sleep(self.settings.idle_poll * 30)
                 continue
+            except (DatabaseBusy, sqlite3.OperationalError) as exc:
+                if not isinstance(exc, DatabaseBusy) and not is_busy(exc):
+                    log.exception("broadcast engine error; retrying shortly")
+                else:
+                    log.warning("database busy; broadcasts go on shortly")
+                worked = False
             except Exception:
                 # The engine must outlive any one bad broadcast; the error is logged once.
                 log.exception("broadcast engine error; retrying shortly")
@@ -151,9 +161,9 @@ class DeliveryEngine:
             await self.sender.wait_turn(Priority.BROADCAST)
             if not self.broadcasts.is_sending(row.id):
                 return  # paused or cancelled: what is left stays pending
-            claimed = self.broadcasts.claim(row.id, key)
+            claimed = await self._patiently(self.broadcasts.claim, row.id, key)
             if claimed is None:
-                continue  # unsubscribed since the broadcast started
+                continue  # unsubscribed since the broadcast started, or no longer pending
             chat_id, lang = claimed
             message = Outgoing(
                 chat_id, render_text(row.texts, lang, self.content), photo=row.photo, needs_id=False
@@ -161,14 +171,26 @@ class DeliveryEngine:
             try:
                 delivery = await self.sender.send(message, Priority.BROADCAST, turn_taken=True)
             except BotRefused:
-                self.broadcasts.release(row.id, key)  # refused, so certainly not sent
+                await self._patiently(self.broadcasts.release, row.id, key)  # certainly unsent
                 raise
+            # The result must be written whatever it takes: a row left `attempted` holds the
+            # broadcast open until a restart turns it `unknown`.
             if delivery.status is Status.LATER:
-                self.broadcasts.release(row.id, key)
+                await self._patiently(self.broadcasts.release, row.id, key)
             else:
-                self.broadcasts.record(row.id, key, delivery.status.value, delivery.error)
+                await self._patiently(
+                    self.broadcasts.record, row.id, key, delivery.status.value, delivery.error
+                )
             # Every status_every seconds, not only between batches (200 take 8 s at 25/s).
             await self._show_status(row.id)
+
+    async def _patiently(self, write: Callable[..., T], *args: Any) -> T:
+        """A write that waits out a busy database (asynchronously: parents go on meanwhile)."""
+
+        async def attempt() -> T:
+            return write(*args)
+
+        return await patiently(attempt, patience=float("inf"), clock=self.clock, sleep=self.sleep)
 
     # --- the staff status message ------------------------------------------------------------
 

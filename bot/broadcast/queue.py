@@ -231,20 +231,24 @@ class Broadcasts:
         return [r[0] for r in rows]
 
     def claim(self, broadcast_id: int, chat_key: str) -> tuple[int, str] | None:
-        """Mark one delivery attempted and return (chat id, language), or None if they left."""
-        # Each statement commits by itself: `attempted` is on disk before the send.
+        """Mark one pending delivery attempted and return (chat id, language); None if it was
+        not pending any more (another sender took it, or it is done) or the parent left."""
+        # One conditional statement, committed by itself before the send: of two senders
+        # racing for the same delivery, exactly one sees its row change.
         now = self.storage.clock()
+        cursor = self.db.execute(
+            "UPDATE deliveries SET status = 'attempted', attempts = attempts + 1,"
+            " updated_at = ? WHERE broadcast_id = ? AND chat_key = ? AND status = 'pending'",
+            [now, broadcast_id, chat_key],
+        )
+        if cursor.rowcount != 1:
+            return None
         row = self.db.execute(
             "SELECT chat_id, lang FROM subscribers WHERE chat_key = ?", [chat_key]
         ).fetchone()
         if row is None:
             self._finish(broadcast_id, chat_key, "skipped", None, now)
             return None
-        self.db.execute(
-            "UPDATE deliveries SET status = 'attempted', attempts = attempts + 1,"
-            " updated_at = ? WHERE broadcast_id = ? AND chat_key = ?",
-            [now, broadcast_id, chat_key],
-        )
         return int(row[0]), str(row[1])
 
     def record(self, broadcast_id: int, chat_key: str, status: str, error: str | None) -> None:
@@ -272,9 +276,10 @@ class Broadcasts:
         )
 
     def release(self, broadcast_id: int, chat_key: str) -> None:
-        """Put a claimed delivery back: Telegram said it was not sent (429) or we paused."""
+        """Put a claimed delivery back: it certainly did not go (it never reached Telegram)."""
         self.db.execute(
-            "UPDATE deliveries SET status = 'pending' WHERE broadcast_id = ? AND chat_key = ?",
+            "UPDATE deliveries SET status = 'pending' WHERE broadcast_id = ? AND chat_key = ?"
+            " AND status = 'attempted'",
             [broadcast_id, chat_key],
         )
 

@@ -82,6 +82,8 @@ class Conversation:
     def start(self, chat: Chat, payload: str | None) -> Reply:
         """/start: welcome and menu, or the offer to resume an unfinished screening."""
         self.storage.set_source(chat.key, parse_source(payload))
+        if (pending := self._pending_result(chat)) is not None:
+            return pending
         session, reply = self._load(chat)
         pack = self._pack(chat, session)
         if session is not None:
@@ -90,6 +92,8 @@ class Conversation:
 
     def restart(self, chat: Chat) -> Reply:
         """/restart: a fresh screening, logging any unfinished one as abandoned."""
+        if (pending := self._pending_result(chat)) is not None:
+            return pending
         return self._start_screening(chat, replace=False, fresh=True)
 
     def help(self, chat: Chat) -> Reply:
@@ -135,11 +139,22 @@ class Conversation:
 
     def text(self, chat: Chat, text: str | None) -> Reply:
         """Anything typed, sent or edited where a button is expected."""
+        if text and self.crisis.matches(text):
+            pending = self._pending_result(chat)
+            if pending is not None:  # 988 and 911 first, then the result they never saw
+                crisis = self.crisis_screen(self._pack(chat), None, replace=False)
+                pending.screens.insert(0, crisis)
+                return pending
+            session, reply = self._load(chat)
+            # Safety first, before anything else (an "expired" note included), and nothing
+            # after it: the screening waits for the parent.
+            crisis = self.crisis_screen(self._pack(chat, session), session, replace=False)
+            reply.screens.insert(0, crisis)
+            return reply
+        if (pending := self._pending_result(chat)) is not None:
+            return pending
         session, reply = self._load(chat)
         pack = self._pack(chat, session)
-        if text and self.crisis.matches(text):
-            # Safety first, and nothing after it: the screening waits for the parent.
-            return reply.add(self.crisis_screen(pack, session, replace=False))
         if session is not None:
             reply.add(Screen(pack.t("not_understood")))
             return reply.add(self._question_screen(pack, session, replace=False))
@@ -148,6 +163,8 @@ class Conversation:
 
     def press(self, chat: Chat, action: Action) -> Reply:
         """A button press (already decoded and verified)."""
+        if (pending := self._pending_result(chat)) is not None:
+            return pending
         handlers: dict[str, Callable[[], Reply]] = {
             Kind.MENU: lambda: Reply().add(self._welcome(self._pack(chat), replace=True)),
             # The welcome (with its disclaimer) and an outcome stay readable: new message.
@@ -178,6 +195,8 @@ class Conversation:
 
     def stale(self, chat: Chat) -> Reply:
         """A button we cannot act on (old, finished, forged): say so, show where we are."""
+        if (pending := self._pending_result(chat)) is not None:
+            return pending
         session, reply = self._load(chat)
         pack = self._pack(chat, session)
         reply.toast = pack.t("stale_button")
@@ -189,8 +208,8 @@ class Conversation:
         """Log every expired screening as abandoned; return how many."""
         count = 0
         for session in list(self.storage.expired_sessions(self.ttl_seconds)):
+            count += session.state != OUTCOME_STATE  # a finished one was counted already
             self._abandon(session)
-            count += 1
         return count
 
     # --- the screening ------------------------------------------------------------------
@@ -260,6 +279,7 @@ class Conversation:
             log.info("screening completed outcome=%s", step.decision.outcome_id)
             if crisis:  # the last answer: 988 and 911 still come first, the result below
                 reply.add(self.crisis_screen(pack, None, replace=True))
+            reply.result_of = session.session_id
             return reply.add(
                 first_screen(pack, step.decision, session.session_id, replace=not crisis)
             )
@@ -492,10 +512,32 @@ class Conversation:
             reply.add(Screen(self._pack(chat, session).t("expired")))
             return None, reply
         if session is not None and session.state == OUTCOME_STATE:
-            return None, reply  # cannot happen: finished sessions are deleted at once
+            return None, reply  # finished: its result is logged (see _pending_result)
         return session, reply
 
+    def _pending_result(self, chat: Chat) -> Reply | None:
+        """A result that was logged but never reached the parent (a crash, a failed send):
+        shown now, whatever they did next, so they need not (and do not) count twice."""
+        session = self.storage.get_session(chat.key)
+        if session is None or session.state != OUTCOME_STATE:
+            return None
+        decision = self._logged_decision(session.session_id)
+        if decision is None or self.storage.is_expired(session, self.ttl_seconds):
+            self.storage.result_shown(chat.key, session.session_id)  # nothing left to show
+            return None
+        pack = self._pack(chat, session)
+        reply = Reply(result_of=session.session_id)
+        reply.add(Screen(pack.t("result_again")))
+        return reply.add(first_screen(pack, decision, session.session_id, replace=False))
+
+    def result_seen(self, chat: Chat, session_id: str) -> None:
+        """The screens of `Reply.result_of` were delivered: the result will not come back."""
+        self.storage.result_shown(chat.key, session_id)
+
     def _abandon(self, session: StoredSession) -> None:
+        if session.state == OUTCOME_STATE:  # logged as completed already; only unshown
+            self.storage.result_shown(session.chat_key, session.session_id)
+            return
         model = _model(session)
         self.storage.finish_session(session, outcome_id=None, answers=model.path_answers())
         log.info("screening abandoned at=%s", session.state)

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from contextvars import ContextVar
+
+# Set while a handler runs (bot/tg/patience.py): [True] once it has sent the parent something.
+REPLIED: ContextVar[list[bool] | None] = ContextVar("replied", default=None)
+
+
+def note_reply() -> None:
+    """Called by the sender for every reply: the running handler may no longer start over."""
+    replied = REPLIED.get()
+    if replied is not None:
+        replied[0] = True
 
 
 class ParentActivity:

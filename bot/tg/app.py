@@ -6,11 +6,14 @@ in order, the jobs and the command menus.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import sqlite3
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
-from telegram.error import TelegramError
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Message, Update
+from telegram.error import EndPointNotFound, InvalidToken, TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -20,13 +23,15 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.broadcast.drip import CHECK_EVERY_SECONDS as DRIP_CHECK_SECONDS
 from bot.broadcast.engine import DeliveryEngine
+from bot.busy import is_busy
 from bot.callbacks import STAFF_KINDS, Kind, kind_of
 from bot.config import Settings
 from bot.content import Content
+from bot.lease import RENEW_EVERY, Lease
 from bot.storage import Storage
 from bot.tg import jobs
 from bot.tg.activity import ParentActivity
@@ -41,8 +46,11 @@ from bot.tg.handlers import (
     stats,
     subscribe,
 )
-from bot.tg.sender import SenderSettings, TelegramSender, quiet_raw_call_warning
+from bot.tg.patience import patient
+from bot.tg.sender import SenderSettings, Sleep, TelegramSender, quiet_raw_call_warning
+from bot.tg.updates import TolerantBot
 from bot.wiring import Services
+from flows.crisis import CrisisMatcher
 
 log = logging.getLogger(__name__)
 EXPIRY_SWEEP_SECONDS = 3600
@@ -60,6 +68,17 @@ PARENT_COMMANDS = (
 STAFF_COMMANDS = ("broadcast", "tips", "cancel", "stats")
 
 
+class CrisisWords(filters.MessageFilter):
+    """A message whose text holds crisis words (commands included)."""
+
+    def __init__(self, matcher: CrisisMatcher) -> None:
+        super().__init__(name="CrisisWords")
+        self.matcher = matcher
+
+    def filter(self, message: Message) -> bool:
+        return bool(message.text) and self.matcher.matches(message.text or "")
+
+
 def _kinds(*kinds: str) -> Any:
     """A CallbackQueryHandler pattern: buttons that claim one of these kinds (verified later)."""
     return lambda data: kind_of(data) in kinds
@@ -73,14 +92,24 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     sweep_expired: bool = True,
+    pace_clock: Any = None,
+    pace_sleep: Sleep | None = None,
+    lease: Lease | None = None,
 ) -> BotApplication:
-    """Wire the bot. Tests pass a fake `request`; production uses PTB's HTTPX client."""
+    """Wire the bot. Tests pass a fake `request` (and a fake clock for the sending pace);
+    production uses PTB's HTTPX client and real time."""
     quiet_raw_call_warning()
+    bot = TolerantBot(
+        settings.token or "0:offline",
+        base_url=settings.bot_api_base,
+        base_file_url=settings.bot_file_base,
+        # PTB's own defaults: a wide pool for sending, one connection for the long poll.
+        request=request or HTTPXRequest(connection_pool_size=256),
+        get_updates_request=get_updates_request or request or HTTPXRequest(),
+    )
     builder = (
         ApplicationBuilder()
-        .token(settings.token or "0:offline")
-        .base_url(settings.bot_api_base)
-        .base_file_url(settings.bot_file_base)
+        .bot(bot)
         .application_class(BotApplication)
         .context_types(ContextTypes(context=BotContext))
         # No PTB Defaults: the one Sender (bot/tg/sender.py) sets the parse mode and the
@@ -89,19 +118,25 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(get_updates_request or request)
     app = builder.build()
     assert isinstance(app, BotApplication)
     services = Services.build(settings, storage, content)
     app.services = services
+    app.lease = lease
+    app.lease_task = None
+    app.stop_reason = None
     app.activity = ParentActivity()
+    pace: dict[str, Any] = {}
+    if pace_clock is not None:
+        pace["clock"] = pace_clock
+    if pace_sleep is not None:
+        pace["sleep"] = pace_sleep
     app.sender = TelegramSender(
         app.bot,
         services.codec,
         activity=app.activity,
-        clock=storage.clock,
-        settings=SenderSettings(rate=settings.broadcast_rate),
+        settings=SenderSettings(rate=settings.broadcast_rate, budget=settings.telegram_rate),
+        **pace,
     )
     app.engine = DeliveryEngine(
         services.broadcasts,
@@ -109,7 +144,7 @@ def build_application(
         content,
         language_of=services.staff_language,
     )
-    _add_handlers(app, services)
+    _add_handlers(app, services, pace)
     if sweep_expired and app.job_queue is not None:
         app.job_queue.run_repeating(jobs.sweep_expired, interval=EXPIRY_SWEEP_SECONDS, first=10)
     if settings.drip_weekday is not None and app.job_queue is not None:
@@ -118,7 +153,7 @@ def build_application(
     return app
 
 
-def _add_handlers(app: BotApplication, services: Services) -> None:
+def _add_handlers(app: BotApplication, services: Services, pace: dict[str, Any]) -> None:
     """Handlers in order; buttons are routed by the kind their data claims."""
     # Group -1 runs before everything and may stop the update.
     app.add_handler(TypeHandler(Update, guards.admit), group=-1)
@@ -128,6 +163,15 @@ def _add_handlers(app: BotApplication, services: Services) -> None:
     # exactly like an unknown command, forged buttons included.
     app.add_handlers(
         [
+            # Crisis words typed after a command ("/help I want to die"): 988 and 911 come
+            # before anything else, so before the command itself.
+            MessageHandler(
+                filters.COMMAND & CrisisWords(services.conversation.crisis),
+                screening.anything_else,
+            ),
+            # A press with no data at all: PTB would hand it to the first patterned handler
+            # below (a staff one). The parents' handler calls it stale.
+            CallbackQueryHandler(screening.button, pattern=lambda _data: False),
             CommandHandler("start", start.start),
             CommandHandler("help", start.help_command),
             CommandHandler("restart", start.restart),
@@ -149,6 +193,9 @@ def _add_handlers(app: BotApplication, services: Services) -> None:
             ),
             # Every other button is the parents' (verified there; unknown kinds are stale).
             CallbackQueryHandler(screening.button, pattern=lambda d: kind_of(d) not in STAFF_KINDS),
+            # A game button's press carries no data and matches no pattern: answered as stale
+            # (its spinner must stop too).
+            CallbackQueryHandler(screening.button),
             # A staff member with a draft open is typing the broadcast (or its date): before
             # the parents' catch-all below, which would answer "not understood". Not commands.
             MessageHandler(composing, broadcast_compose.draft_message),
@@ -157,19 +204,52 @@ def _add_handlers(app: BotApplication, services: Services) -> None:
             MessageHandler(filters.ALL, screening.anything_else),
         ]
     )
+    # Every handler waits out a busy database (bot/tg/patience.py) instead of failing.
+    for handlers in app.handlers.values():
+        for handler in handlers:
+            handler.callback = patient(handler.callback, **pace)
     app.add_error_handler(errors.on_error)
 
 
 async def _post_init(app: Any) -> None:
-    """Set the command menus, then start the broadcast engine (it resumes unfinished work)."""
+    """Keep the lease, set the command menus, then start the broadcast engine (it resumes
+    unfinished work)."""
+    if app.lease is not None:
+        app.lease_task = asyncio.create_task(_keep_lease(app), name="lease")
     await _set_parent_commands(app)
     await set_staff_commands(app)
     app.engine.start()
 
 
 async def _post_shutdown(app: Any) -> None:
-    """Stop the broadcast engine; a send in flight stays `attempted` and is never repeated."""
+    """Stop the broadcast engine (a send in flight stays `attempted` and is never repeated),
+    then hand the lease back so a successor starts at once."""
     await app.engine.stop()
+    if app.lease_task is not None:
+        app.lease_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await app.lease_task
+    if app.lease is not None:
+        app.lease.release()
+
+
+async def _keep_lease(app: BotApplication) -> None:
+    """Renew the lease; if another instance took it (this one froze past its end), stop."""
+    assert app.lease is not None
+    while True:
+        await asyncio.sleep(RENEW_EVERY)
+        try:
+            held = app.lease.renew()
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            log.warning("database busy: the lease is renewed on the next round")
+            continue
+        if not held:
+            app.stop_because(
+                "Stopped: another iep-bot took over this database while this one was frozen."
+            )
+            return
 
 
 async def _set_parent_commands(app: BotApplication) -> None:
@@ -177,9 +257,18 @@ async def _set_parent_commands(app: BotApplication) -> None:
     for code, pack in app.services.content.languages.items():
         commands = [BotCommand(c, pack.t(f"commands.{c}")) for c in PARENT_COMMANDS]
         is_default = code == "en"
-        await app.bot.set_my_commands(
-            commands, scope=BotCommandScopeDefault(), language_code=None if is_default else code
-        )
+        try:
+            await app.bot.set_my_commands(
+                commands,
+                scope=BotCommandScopeDefault(),
+                language_code=None if is_default else code,
+            )
+        except (InvalidToken, EndPointNotFound):
+            raise  # the token itself is refused: nothing will work, say so at start
+        except TelegramError as exc:
+            # The menu is a convenience: a Telegram hiccup at start must not stop the bot.
+            log.warning("command menu not set (%s); it is set again at the next start", exc)
+            return
 
 
 async def set_staff_commands(app: BotApplication) -> None:

@@ -6,17 +6,23 @@ out once per update, on first use, and every handler of that update shares it.
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.broadcast.engine import DeliveryEngine
+from bot.lease import Lease
 from bot.parent.conversation import Chat
 from bot.tg.activity import ParentActivity
 from bot.tg.sender import TelegramSender
+from bot.tg.updates import TolerantBot
 from bot.wiring import Services
+
+log = logging.getLogger(__name__)
 
 
 class Who:
@@ -43,6 +49,17 @@ class BotApplication(Application[Any, "BotContext", Any, Any, Any, Any]):
     sender: TelegramSender
     engine: DeliveryEngine
     activity: ParentActivity
+    lease: Lease | None  # held while `iep-bot run` runs (bot/lease.py); None in tests
+    lease_task: asyncio.Task[None] | None  # renews it
+    stop_reason: str | None  # set when the bot stops itself: `iep-bot run` prints it
+
+    def stop_because(self, reason: str) -> None:
+        """Stop polling and shut down cleanly; `iep-bot run` then exits with `reason`."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            log.error("%s", reason)
+        if self.running:
+            self.stop_running()
 
     async def process_update(self, update: object) -> None:
         # Counted here (not in an update processor) so tests that call process_update
@@ -52,6 +69,8 @@ class BotApplication(Application[Any, "BotContext", Any, Any, Any, Any]):
             await super().process_update(update)
         finally:
             self.activity.end()
+            if isinstance(update, Update) and isinstance(self.bot, TolerantBot):
+                self.bot.handled(update.update_id)  # now it may be confirmed to Telegram
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -37,11 +37,15 @@ async def deliver(
     chat_id: int,
     query: CallbackQuery | None = None,
     priority: Priority = Priority.REPLY,
-) -> None:
-    """Answer the button press (always, first, so it never spins), then show the screens."""
+) -> bool:
+    """Answer the button press (always, first, so it never spins), then show the screens.
+
+    True when every screen was shown (a result is then known to have reached the parent).
+    """
     if query is not None:
-        await query.answer(reply.toast, show_alert=reply.alert)
+        await sender.answer(query.id, reply.toast, alert=reply.alert)
     pressed = query.message if query is not None else None
+    shown = True
     for screen in reply.screens:
         if screen.replace and pressed is not None:
             target, pressed = pressed, None  # only the first replacing screen edits
@@ -50,10 +54,17 @@ async def deliver(
             )
             if edited.ok:
                 continue
-            # Too old to edit, deleted, or a photo: a new message serves as well.
-            log.info("edit failed (%s); sending a new message instead", edited.error)
+            if edited.status in (Status.FAILED, Status.BLOCKED):
+                # Too old to edit, deleted, or a photo: a new message serves as well.
+                log.info("edit failed (%s); sending a new message instead", edited.error)
+            else:
+                shown = False
+                log.warning("a reply was not delivered: %s", edited.error)
+                continue
         sent = await sender.send(Outgoing.screen(chat_id, screen), priority)
         if sent.status is Status.BLOCKED:
-            return  # the person blocked the bot: nothing more can reach them
+            return False  # the person blocked the bot: nothing more can reach them
         if not sent.ok:
+            shown = False
             log.warning("a reply was not delivered: %s", sent.error)
+    return shown

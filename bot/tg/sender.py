@@ -1,8 +1,14 @@
 """The one Sender over Telegram: every outgoing message, paced bot-wide, parents first.
 
-Replies to a parent go at once. Notices and broadcasts wait while parents' updates are being
-handled (at most `yield_to_parents` each), then for a slot of the shared pace; a 429 holds
-every slot back. What each Telegram error means for a message is decided here, once.
+- One budget for the whole bot (`SenderSettings.budget`, under Telegram's ~30 a second):
+  replies take the next free slot; notices and broadcasts take one only when no reply is
+  waiting, and broadcasts keep their own slower pace (BROADCAST_RATE) on top.
+- At most once: a message is sent again only when it provably never reached Telegram (the
+  connection was refused or never made, or Telegram said "too many requests"). After the
+  request was written, a dropped connection or a lost answer makes it `unknown`, never
+  resent; edits are the exception, because editing twice shows the same thing once.
+- A reply is retried after 429, 5xx and connection failures for at most `reply_patience`
+  seconds: a parent who tapped must get an answer, even while Telegram is struggling.
 """
 
 from __future__ import annotations
@@ -10,8 +16,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 import warnings
+from collections import deque
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import httpx
@@ -25,13 +34,12 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
-    TimedOut,
 )
 
 from bot.callbacks import CallbackCodec
 from bot.delivery import BotRefused, Delivery, Outgoing, Priority, Status
 from bot.storage import Clock
-from bot.tg.activity import ParentActivity
+from bot.tg.activity import ParentActivity, note_reply
 from bot.tg.render import keyboard
 from bot.views import Screen
 
@@ -42,22 +50,25 @@ Sleep = Any  # Callable[[float], Awaitable[None]]
 _BOT_REFUSED = (InvalidToken, EndPointNotFound)
 # No link previews: they push the buttons off a phone's screen.
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# httpx errors raised before a single byte of the request was written: resending is safe.
+_NEVER_WRITTEN = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 @dataclass
 class SenderSettings:
-    rate: float = 25.0  # BROADCAST_RATE: messages a second for everything but replies
-    retries: int = 3  # for timeouts, network errors and 5xx (notices and broadcasts)
+    rate: float = 25.0  # BROADCAST_RATE: broadcast messages a second
+    budget: float = 28.0  # TELEGRAM_RATE: every message a second, bot-wide (Telegram: ~30)
+    retries: int = 3  # notices and broadcasts: resends of a message that never left
     backoff: float = 2.0  # seconds before the first retry, doubled each time
+    reply_patience: float = 20.0  # the longest a reply keeps trying, in seconds
     yield_to_parents: float = 0.05  # longest a notice or broadcast waits for parents' updates
 
 
 class Pacer:
-    """Hands out send slots at `rate` per second; a 429 holds every slot back.
+    """Hands out broadcast slots at `rate` per second; a 429 holds every slot back.
 
     Slots missed because the process was busy may be caught up, but never more than
-    CATCH_UP seconds' worth (at 25/s, at most 27.5 in any second: under Telegram's ~30),
-    and none after an idle pause.
+    CATCH_UP seconds' worth, and none after an idle pause.
     """
 
     CATCH_UP = 0.1
@@ -81,6 +92,80 @@ class Pacer:
         self.hold_until = max(self.hold_until, self.clock() + seconds)
 
 
+class Budget:
+    """The bot-wide limit: at most `per_second` messages reach Telegram in any second.
+
+    Telegram counts a message when it arrives, which is somewhere between our sending it and
+    its answer coming back; a busy moment can bunch arrivals closer than we sent them. So a
+    message in flight counts from the moment it is sent, and a finished one until a second
+    after its answer: whatever Telegram's window, it never sees more than `per_second`.
+    Replies go first: while one waits, notices and broadcasts take no slot, and they always
+    leave room for as many replies as the last second brought (at least RESERVE), so a
+    parent's tap finds a free slot instead of queueing behind a broadcast.
+    """
+
+    RESERVE = 2
+
+    def __init__(self, per_second: float, clock: Clock, sleep: Sleep) -> None:
+        self.limit = max(1, int(per_second))
+        self.clock, self.sleep = clock, sleep
+        self.answered: deque[float] = deque()  # when each recent message's answer came
+        self.replies: deque[float] = deque()  # when each recent reply took its slot
+        self.in_flight = 0
+        self.hold_until = 0.0
+        self.replies_waiting = 0
+
+    async def take(self, priority: Priority) -> None:
+        """Wait for a slot, then hold it until `done()`."""
+        reply = priority is Priority.REPLY
+        if reply:
+            self.replies_waiting += 1
+        try:
+            while True:
+                now = self.clock()
+                while self.answered and self.answered[0] <= now - 1.0:
+                    self.answered.popleft()
+                while self.replies and self.replies[0] <= now - 1.0:
+                    self.replies.popleft()
+                used = len(self.answered) + self.in_flight
+                room = self.limit if reply else self.limit - self._reserve()
+                if now < self.hold_until:
+                    await self.sleep(self.hold_until - now)
+                elif used < room and (reply or not self.replies_waiting):
+                    self.in_flight += 1
+                    if reply:
+                        self.replies.append(now)
+                    return
+                elif used >= room and self.answered:
+                    await self.sleep(self.answered[0] + 1.0 - now)
+                else:  # all in flight, or a reply is waiting for the slot: let it have it
+                    await self.sleep(0.01)
+        finally:
+            if reply:
+                self.replies_waiting -= 1
+
+    def _reserve(self) -> int:
+        # Never the whole budget: a broadcast always gets at least one slot a second.
+        return min(max(self.RESERVE, len(self.replies)), self.limit - 1)
+
+    def done(self) -> None:
+        """The message's answer came back (or its call failed)."""
+        self.in_flight -= 1
+        self.answered.append(self.clock())
+
+    def hold(self, seconds: float) -> None:
+        """Telegram said "too many requests": nobody sends for `seconds`."""
+        self.hold_until = max(self.hold_until, self.clock() + seconds)
+
+
+class _Fate(Enum):
+    """What a failed call means for the message."""
+
+    NEVER_SENT = "never_sent"  # resending cannot make it twice
+    MAYBE_SENT = "maybe_sent"  # the request was written; it may be in the chat
+    SERVER_ERROR = "server_error"  # Telegram answered 5xx (or another unexpected status)
+
+
 class TelegramSender:
     """bot/delivery.py's Sender over a PTB Bot."""
 
@@ -90,7 +175,7 @@ class TelegramSender:
         codec: CallbackCodec,
         *,
         activity: ParentActivity,
-        clock: Clock,
+        clock: Clock = time.monotonic,
         settings: SenderSettings | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -98,18 +183,22 @@ class TelegramSender:
         self.codec = codec
         self.activity = activity
         self.settings = settings or SenderSettings()
+        self.clock = clock
         self.sleep = sleep
         self.pacer = Pacer(self.settings.rate, clock, sleep)
+        self.budget = Budget(self.settings.budget, clock, sleep)
+        self._server_trouble = 0.0  # seconds broadcasts step back after a 5xx, doubling
 
     @property
     def rate(self) -> float:
-        return self.settings.rate
+        return min(self.settings.rate, self.settings.budget)
 
     async def wait_turn(self, priority: Priority) -> None:
-        if priority is Priority.REPLY:
-            return  # a parent is waiting: never held back
-        await self.activity.wait_idle(self.settings.yield_to_parents)
-        await self.pacer.wait()
+        """Parents first and the broadcast pace; the bot-wide budget is taken by each call."""
+        if priority is not Priority.REPLY:
+            await self.activity.wait_idle(self.settings.yield_to_parents)
+            if priority is Priority.BROADCAST:
+                await self.pacer.wait()
 
     async def send(
         self, message: Outgoing, priority: Priority, *, turn_taken: bool = False
@@ -117,16 +206,114 @@ class TelegramSender:
         if not turn_taken:
             await self.wait_turn(priority)
         if priority is Priority.REPLY:
-            # Replies keep today's behaviour: one try, errors to the caller's handler.
-            # (Retrying a reply under load is the delivery issue's job, here and only here.)
-            return await self._once(message)
-        return await self._with_retries(message)
+            note_reply()  # from here on, the handler must not start over (bot/tg/patience.py)
+            return await self._reply(message)
+        return await self._with_retries(message, priority)
 
     async def answer(self, query_id: str, text: str | None = None, *, alert: bool = False) -> None:
-        """Answer a button press (the spinner stops); a parent is waiting, so at once."""
-        await self.bot.answer_callback_query(query_id, text=text, show_alert=alert)
+        """Answer a button press (the spinner stops); a parent is waiting, so at once.
 
-    async def _once(self, message: Outgoing) -> Delivery:
+        Never raises for Telegram's or the network's sake: the screen that follows matters
+        more than the spinner, and an answer lost on the way cannot be given twice anyway.
+        """
+        deadline = self.clock() + self.settings.reply_patience
+        delay = 0.25
+        while True:
+            try:
+                await self.bot.answer_callback_query(query_id, text=text, show_alert=alert)
+                return
+            except RetryAfter as exc:
+                wait = _seconds(exc.retry_after)
+            except BadRequest as exc:  # too old, or answered already
+                log.info("button press not answered: %s", exc.message)
+                return
+            except _BOT_REFUSED as exc:
+                raise BotRefused(type(exc).__name__) from None
+            except NetworkError as exc:
+                if _fate(exc) is _Fate.MAYBE_SENT:
+                    return  # it may have been answered: a second answer would be refused
+                wait, delay = delay, delay * 2
+            except TelegramError as exc:
+                log.info("button press not answered: %s", exc.message)
+                return
+            if self.clock() + wait > deadline:
+                log.warning("button press not answered in time")
+                return
+            await self.sleep(wait)
+
+    async def show_activity(self, chat_id: int, action: str) -> None:
+        """ "Sending a photo…" at the top of the chat while a slow answer is prepared.
+        Cosmetic: one try, never raises."""
+        try:
+            await self.bot.send_chat_action(chat_id, action)
+        except TelegramError as exc:
+            log.info("chat action not shown: %s", type(exc).__name__)
+
+    async def _reply(self, message: Outgoing) -> Delivery:
+        """A parent is waiting: retry 429, 5xx and connections that never opened, in time."""
+        deadline = self.clock() + self.settings.reply_patience
+        delay = 0.25
+        while True:
+            try:
+                return await self._once(message, Priority.REPLY)
+            except RetryAfter as exc:
+                wait = _seconds(exc.retry_after)
+                self.budget.hold(wait)
+            except _BOT_REFUSED as exc:
+                raise BotRefused(type(exc).__name__) from None
+            except NetworkError as exc:  # TimedOut included
+                fate = _fate(exc)
+                if fate is _Fate.MAYBE_SENT and message.edit is None:
+                    return _maybe_sent(exc)
+                wait, delay = delay, delay * 2
+            except TelegramError as exc:
+                return Delivery(Status.FAILED, exc.message)
+            if self.clock() + wait > deadline:
+                return Delivery(Status.LATER, "gave up: Telegram kept refusing")
+            await self.sleep(wait)
+
+    async def _with_retries(self, message: Outgoing, priority: Priority) -> Delivery:
+        """Notices and broadcasts: never twice; resent only when it never left."""
+        delay = self.settings.backoff
+        for attempt in range(self.settings.retries + 1):
+            try:
+                delivery = await self._once(message, priority)
+                self._server_trouble = 0.0
+                return delivery
+            except RetryAfter as exc:
+                wait = _seconds(exc.retry_after)
+                log.warning("Telegram asked to wait %.0f s", wait)
+                self.budget.hold(wait)
+                self.pacer.hold(wait)
+                continue
+            except _BOT_REFUSED as exc:
+                raise BotRefused(type(exc).__name__) from None
+            except NetworkError as exc:  # TimedOut included
+                fate = _fate(exc)
+                if fate is not _Fate.NEVER_SENT and message.edit is None:
+                    if fate is _Fate.SERVER_ERROR:
+                        self._step_back()
+                    return _maybe_sent(exc)
+                if attempt == self.settings.retries:
+                    if fate is _Fate.NEVER_SENT:
+                        return Delivery(Status.LATER, f"network: {exc.message}")
+                    return Delivery(Status.FAILED, f"network: {exc.message}")
+            except TelegramError as exc:
+                return Delivery(Status.FAILED, exc.message)
+            await self.sleep(delay)
+            delay *= 2
+        return Delivery(Status.LATER)
+
+    def _step_back(self) -> None:
+        """Telegram answered 5xx: give it a moment (doubling, up to a minute) before the next
+        broadcast message, so an outage marks a handful `unknown`, not the whole list."""
+        self._server_trouble = min(max(self._server_trouble * 2, self.settings.backoff), 60.0)
+        log.warning("Telegram had a server error; broadcasts wait %.0f s", self._server_trouble)
+        self.pacer.hold(self._server_trouble)
+
+    async def _once(self, message: Outgoing, priority: Priority) -> Delivery:
+        """One call, inside the bot-wide budget."""
+        await self.budget.take(priority)
         try:
             return Delivery(Status.SENT, message_id=await self._call(message))
         except BadRequest as exc:
@@ -135,37 +322,8 @@ class TelegramSender:
             return Delivery(Status.FAILED, exc.message)
         except Forbidden:
             return Delivery(Status.BLOCKED)
-
-    async def _with_retries(self, message: Outgoing) -> Delivery:
-        delay = self.settings.backoff
-        for attempt in range(self.settings.retries + 1):
-            try:
-                return await self._once(message)
-            except RetryAfter as exc:
-                wait = _seconds(exc.retry_after)
-                log.warning("Telegram asked to wait %.0f s", wait)
-                self.pacer.hold(wait)
-                await self.pacer.wait()
-            except TimedOut as exc:
-                if isinstance(exc.__cause__, httpx.ReadTimeout):
-                    # The request reached Telegram and no answer came back: it may have been
-                    # delivered. Sending again could make it twice, so, as after a crash
-                    # mid-send, the result is unknown and never retried.
-                    return Delivery(Status.UNKNOWN, "no answer from Telegram (it may have arrived)")
-                if attempt == self.settings.retries:  # connect or pool: it never left us
-                    return Delivery(Status.FAILED, f"network: {exc.message}")
-                await self.sleep(delay)
-                delay *= 2
-            except _BOT_REFUSED as exc:
-                raise BotRefused(type(exc).__name__) from None
-            except NetworkError as exc:  # 5xx and connection errors
-                if attempt == self.settings.retries:
-                    return Delivery(Status.FAILED, f"network: {exc.message}")
-                await self.sleep(delay)
-                delay *= 2
-            except TelegramError as exc:
-                return Delivery(Status.FAILED, exc.message)
-        return Delivery(Status.LATER)
+        finally:
+            self.budget.done()
 
     async def _call(self, message: Outgoing) -> int | None:
         """One Bot API call; the message id Telegram gave, when the caller needs it."""
@@ -224,6 +382,20 @@ def quiet_raw_call_warning() -> None:
     warnings.filterwarnings(
         "ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning
     )
+
+
+def _fate(exc: NetworkError) -> _Fate:
+    """Whether a failed call could have reached Telegram (PTB keeps httpx's error as cause)."""
+    cause = exc.__cause__
+    if isinstance(cause, _NEVER_WRITTEN):
+        return _Fate.NEVER_SENT
+    if isinstance(cause, httpx.HTTPError):
+        return _Fate.MAYBE_SENT  # written, then reset, closed or unanswered
+    return _Fate.SERVER_ERROR  # Telegram answered with an error status
+
+
+def _maybe_sent(exc: NetworkError) -> Delivery:
+    return Delivery(Status.UNKNOWN, f"may have arrived: {exc.message}")
 
 
 def _seconds(value: int | float | dt.timedelta) -> float:

@@ -6,15 +6,18 @@ See the package docstring (`tests.fakebot`) for how to plug it into an Applicati
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
+import math
 import re
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from telegram.error import NetworkError, TimedOut
+import httpx
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from tests.fakebot.common import JSON, now, utf16_len
@@ -46,9 +49,34 @@ BLOCKED = "Forbidden: bot was blocked by the user"
 _DEFAULT_DESCRIPTIONS = {
     400: "Bad Request",
     403: BLOCKED,
+    409: "Conflict: terminated by other getUpdates request; make sure that only one bot"
+    " instance is running",
     500: "Internal Server Error",
     502: "Bad Gateway",
 }
+# Calls that put a message in a chat: what Telegram's flood limits count.
+MESSAGE_METHODS = frozenset(
+    {"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageCaption"}
+)
+Fault = Literal[
+    "refused",
+    "connect_timeout",
+    "pool_timeout",
+    "reset_before",
+    "reset_after",
+    "timeout_before",
+    "timeout_after",
+]
+"""A transport fault, named for what the bot can and cannot know:
+
+- `refused`, `connect_timeout`, `pool_timeout`: the request never left the bot (resend is safe);
+- `reset_before`, `timeout_before`: the request was written, Telegram dropped it unprocessed;
+- `reset_after`, `timeout_after`: Telegram processed it (the message is in the chat), then
+  the connection dropped or the answer never came.
+
+The bot sees the same exception for `*_before` and `*_after`: that is the point.
+"""
+_PROCESSED_FIRST = frozenset({"reset_after", "timeout_after"})
 _BUTTON_ACTIONS = frozenset(
     {
         "callback_data",
@@ -158,14 +186,60 @@ class _ApiError(Exception):
 
 @dataclass(slots=True)
 class _Failure:
-    """A queued fault; `status == 0` means raise a network error instead of answering."""
+    """A queued fault: an HTTP error answer, a transport `fault`, or a `delay` before answering."""
 
     chat_id: int | None
     times: int
     status: int
     description: str = ""
     retry_after: int | None = None
-    timed_out: bool = False
+    fault: Fault | None = None
+    delay: float = 0.0
+
+
+def transport_error(fault: Fault) -> TelegramError:
+    """The exception PTB's HTTPXRequest raises for this fault (the httpx error as its cause)."""
+    cause: httpx.HTTPError
+    if fault == "refused":
+        cause = httpx.ConnectError("All connection attempts failed")
+    elif fault == "connect_timeout":
+        cause = httpx.ConnectTimeout("timed out")
+    elif fault == "pool_timeout":
+        cause = httpx.PoolTimeout("timed out")
+    elif fault in ("reset_before", "reset_after"):
+        cause = httpx.RemoteProtocolError("Server disconnected without sending a response.")
+    else:
+        cause = httpx.ReadTimeout("timed out")
+    if isinstance(cause, httpx.TimeoutException):
+        error: TelegramError = TimedOut()
+    else:
+        error = NetworkError(f"httpx.{type(cause).__name__}: {cause}")
+    error.__cause__ = cause
+    return error
+
+
+class FloodLimit:
+    """Telegram's flood control as a sliding window: at most `per_second` message calls in any
+    second bot-wide (and `per_chat` in one chat, if set); more answer 429 with retry_after."""
+
+    def __init__(self, per_second: int, per_chat: int | None, clock: Callable[[], float]) -> None:
+        self.per_second, self.per_chat, self.clock = per_second, per_chat, clock
+        self.recent: deque[tuple[float, int | None]] = deque()
+        self.refused = 0
+
+    def admit(self, chat_id: int | None) -> int | None:
+        """None if the call may go (and it is counted); else the seconds to wait."""
+        now = self.clock()
+        while self.recent and self.recent[0][0] <= now - 1.0:
+            self.recent.popleft()
+        full = len(self.recent) >= self.per_second
+        if not full and self.per_chat is not None:
+            full = sum(1 for _, c in self.recent if c == chat_id) >= self.per_chat
+        if full:
+            self.refused += 1
+            return max(1, math.ceil(self.recent[0][0] + 1.0 - now))
+        self.recent.append((now, chat_id))
+        return None
 
 
 def _bad_request(description: str) -> _ApiError:
@@ -184,8 +258,18 @@ class FakeBotAPI(BaseRequest):
             messages (edits of unknown messages then succeed), no `callback_answers`.
     """
 
-    def __init__(self, *, latency: float = 0.0, keep_history: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        keep_history: bool = True,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.latency = latency
+        self.sleep = sleep  # how a slow answer waits (tests pass one that moves a fake clock)
+        self.flood: FloodLimit | None = None
+        self.pending_updates: list[JSON] = []  # what getUpdates hands out until confirmed
+        self._new_update = asyncio.Event()
         self.keep_history = keep_history
         self.calls: list[Call] = []
         self.counts: Counter[str] = Counter()
@@ -215,7 +299,7 @@ class FakeBotAPI(BaseRequest):
             "setMyCommands": self._set_my_commands,
             "deleteMyCommands": self._delete_my_commands,
             "getMyCommands": self._get_my_commands,
-            "getUpdates": lambda params, files: [],
+            "getUpdates": self._get_updates_now,
             "deleteWebhook": lambda params, files: True,
             "close": lambda params, files: True,
             "logOut": lambda params, files: True,
@@ -260,23 +344,21 @@ class FakeBotAPI(BaseRequest):
         try:
             chat_id = self._target_chat(params)
             failure = self._take_failure(api_method, chat_id) if self._failures else None
+            if failure is not None and failure.delay:
+                await self.sleep(failure.delay)
+                failure = None if failure.status == -1 else failure
+            if failure is not None and failure.fault is not None:
+                if failure.fault in _PROCESSED_FIRST:
+                    self._answer(api_method, params, files, chat_id)
+                fault = transport_error(failure.fault)
+                if call is not None:
+                    call.status, call.error = 0, failure.fault
+                raise fault
             if failure is not None:
-                if failure.status == 0:
-                    fault = (
-                        TimedOut("Timed out")
-                        if failure.timed_out
-                        else NetworkError("httpx.ConnectError: All connection attempts failed")
-                    )
-                    if call is not None:
-                        call.status, call.error = 0, fault.message
-                    raise fault
                 raise _ApiError(failure.status, failure.description, failure.retry_after)
-            if chat_id in self.blocked and "chat_id" in params:
-                raise _ApiError(403, BLOCKED)
-            handler = self._handlers.get(api_method)
-            if handler is None:
-                raise _ApiError(404, "Not Found: method not found")
-            result = handler(params, files)
+            if api_method == "getUpdates":
+                await self._wait_for_updates(params)
+            result = self._answer(api_method, params, files, chat_id)
         except _ApiError as err:
             if call is not None:
                 call.status, call.error = err.status, err.description
@@ -285,6 +367,19 @@ class FakeBotAPI(BaseRequest):
                 body["parameters"] = {"retry_after": err.retry_after}
             return err.status, json.dumps(body).encode()
         return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def _answer(self, api_method: str, params: JSON, files: dict[str, Upload], chat_id: Any) -> Any:
+        """What Telegram does with a call that reached it: the flood limit, blocks, the method."""
+        if self.flood is not None and api_method in MESSAGE_METHODS:
+            wait = self.flood.admit(chat_id)
+            if wait is not None:
+                raise _ApiError(429, f"Too Many Requests: retry after {wait}", wait)
+        if chat_id in self.blocked and "chat_id" in params:
+            raise _ApiError(403, BLOCKED)
+        handler = self._handlers.get(api_method)
+        if handler is None:
+            raise _ApiError(404, "Not Found: method not found")
+        return handler(params, files)
 
     # --- test controls -----------------------------------------------------------------------
 
@@ -311,10 +406,41 @@ class FakeBotAPI(BaseRequest):
         self._queue(method, _Failure(chat_id, times, status, description, retry_after))
 
     def fail_network(
-        self, method: str, *, times: int = 1, chat_id: int | None = None, timed_out: bool = False
+        self,
+        method: str,
+        fault: Fault = "refused",
+        *,
+        times: int = 1,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next `times` calls raise `NetworkError` (or `TimedOut`) as HTTPXRequest does."""
-        self._queue(method, _Failure(chat_id, times, status=0, timed_out=timed_out))
+        """Make the next `times` calls meet a transport `fault` (see `Fault`), raised as PTB's
+        HTTPXRequest raises it; `*_after` faults deliver the message first."""
+        self._queue(method, _Failure(chat_id, times, status=0, fault=fault))
+
+    def slow(
+        self, method: str, seconds: float, *, times: int = 1, chat_id: int | None = None
+    ) -> None:
+        """Answer the next `times` calls only after `seconds` (waited with `self.sleep`)."""
+        self._queue(method, _Failure(chat_id, times, status=-1, delay=seconds))
+
+    def limit_flood(
+        self,
+        per_second: int = 30,
+        *,
+        per_chat: int | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> FloodLimit:
+        """Enforce Telegram's flood limits from now on (`clock` defaults to the loop's time)."""
+        self.flood = FloodLimit(
+            per_second, per_chat, clock or (lambda: asyncio.get_running_loop().time())
+        )
+        return self.flood
+
+    def push_update(self, update: JSON) -> None:
+        """Queue a raw update (any JSON, even one PTB cannot parse) for getUpdates to hand out;
+        it stays until the bot confirms it with a higher offset, as on Telegram."""
+        self.pending_updates.append(update)
+        self._new_update.set()
 
     def block(self, chat_id: int) -> None:
         """The user blocks the bot: every call addressed to `chat_id` answers 403 from now on."""
@@ -589,6 +715,28 @@ class FakeBotAPI(BaseRequest):
         if not params.get("action"):
             raise _bad_request("wrong parameter action in request")
         return True
+
+    async def _wait_for_updates(self, params: JSON) -> None:
+        """Long polling: wait up to `timeout` seconds for an update past the offset."""
+        self._confirm(params)
+        timeout = float(params.get("timeout") or 0)
+        if self.pending_updates or timeout <= 0:
+            return
+        self._new_update.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._new_update.wait(), timeout)
+
+    def _confirm(self, params: JSON) -> None:
+        offset = params.get("offset")
+        if offset is not None:
+            self.pending_updates = [
+                u for u in self.pending_updates if u.get("update_id", 0) >= int(offset)
+            ]
+
+    def _get_updates_now(self, params: JSON, files: dict[str, Upload]) -> list[JSON]:
+        self._confirm(params)
+        limit = int(params.get("limit") or 100)
+        return self.pending_updates[:limit]
 
     def _set_my_commands(self, params: JSON, files: dict[str, Upload]) -> bool:
         commands = params.get("commands", [])

@@ -19,9 +19,11 @@ ConversationStep = Callable[[Conversation, Chat, BotContext], Reply]
 
 async def send(update: Update, context: BotContext, reply: Reply) -> None:
     """Show a Reply in the chat the update came from (answering a button press first)."""
-    await deliver(
+    shown = await deliver(
         reply, sender=context.sender, chat_id=context.who.chat_id, query=update.callback_query
     )
+    if shown and reply.result_of is not None:
+        context.services.conversation.result_seen(context.who.chat, reply.result_of)
 
 
 def replies(step: ConversationStep) -> Handler:

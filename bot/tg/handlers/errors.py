@@ -1,32 +1,49 @@
-"""The one application error handler: log without personal data, tell the parent kindly."""
+"""The one application error handler: log without personal data, tell the parent kindly.
+
+Errors with no update come from polling itself: a 409 Conflict (another process polls with
+this token) stops the bot with one line; network trouble is one line each time, because
+PTB keeps retrying by itself.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Conflict, Forbidden, NetworkError, TelegramError
 
+from bot.busy import DatabaseBusy, is_busy
 from bot.delivery import Outgoing, Priority
 from bot.tg.context import BotContext
 
 log = logging.getLogger(__name__)
+CONFLICT = (
+    "Stopped: Telegram says another program is reading this bot's updates (409 Conflict)."
+    " Only one iep-bot may run per bot token; stop the other one, then start this again."
+)
 
 
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure (type and place only) and apologise to the parent if we can."""
     error = context.error
-    # Never log the update: it holds names, ids and whatever the parent typed.
-    log.error(
-        "error while handling an update: %s",
-        type(error).__name__,
-        exc_info=(type(error), error, error.__traceback__) if error else None,
-    )
+    if update is None:
+        _polling_error(error, context)
+        return
+    if isinstance(error, DatabaseBusy):
+        log.warning("database busy for too long; the parent was asked to try again")
+    else:
+        # Never log the update: it holds names, ids and whatever the parent typed.
+        log.error(
+            "error while handling an update: %s",
+            type(error).__name__,
+            exc_info=(type(error), error, error.__traceback__) if error else None,
+        )
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if isinstance(error, Forbidden):
         return  # the parent blocked the bot: nothing can reach them
-    text = context.services.content.pack(context.who.lang).t("error")
+    key = "busy" if isinstance(error, DatabaseBusy) else "error"
+    text = context.services.content.pack(context.who.lang).t(key)
     # A message rather than a callback answer: the press was usually answered already.
     try:
         apology = await context.sender.send(Outgoing(context.who.chat_id, text), Priority.REPLY)
@@ -35,3 +52,19 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     if not apology.ok:
         log.warning("could not tell the parent about the error")
+
+
+def _polling_error(error: BaseException | None, context: BotContext) -> None:
+    """Errors from getUpdates and from jobs: one line each, a Conflict stops the bot."""
+    if isinstance(error, Conflict):
+        context.app.stop_because(CONFLICT)
+    elif isinstance(error, NetworkError):  # TimedOut included; PTB retries by itself
+        log.warning("Telegram unreachable while polling: %s", type(error).__name__)
+    elif isinstance(error, DatabaseBusy) or (error is not None and is_busy(error)):
+        log.warning("database busy during a scheduled job; it runs again next time")
+    else:
+        log.error(
+            "error outside an update: %s",
+            type(error).__name__,
+            exc_info=(type(error), error, error.__traceback__) if error else None,
+        )

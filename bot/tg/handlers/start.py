@@ -11,7 +11,11 @@ from bot.views import Reply
 @replies
 def start(conversation: Conversation, chat: Chat, context: BotContext) -> Reply:
     """Welcome and menu; records a deep-link payload as the source."""
-    return conversation.start(chat, context.args[0] if context.args else None)
+    # A deep link carries exactly one word; anything else was typed by the parent (maybe
+    # their child's name) and is never kept, not even its first word.
+    args = context.args or []
+    payload = args[0] if len(args) == 1 else ("-" if args else None)  # "-": unknown
+    return conversation.start(chat, payload)
 
 
 @replies

@@ -67,7 +67,7 @@ async def period_button(update: Update, context: BotContext) -> None:
         if since is None
         else pack.t("stats.title_days", days=days, since=since.isoformat(), until=until.isoformat())
     )
-    await query.answer()
+    await context.sender.answer(query.id)
     # The period ends "now": screenings started this evening in TIMEZONE may already carry
     # tomorrow's UTC day, so the query has no upper bound (no later day can exist yet).
     stats = await asyncio.to_thread(_compute, svc, since)
@@ -87,7 +87,7 @@ async def period_button(update: Update, context: BotContext) -> None:
         await _show(context, Outgoing(who.chat_id, text, periods.rows))
         return
     await _show(context, Outgoing(who.chat_id, text))
-    await context.bot.send_chat_action(who.chat_id, ChatAction.UPLOAD_PHOTO)
+    await context.sender.show_activity(who.chat_id, ChatAction.UPLOAD_PHOTO)
     png = await asyncio.to_thread(_chart, data, svc, pack, title)
     # The period buttons again, under the chart: another period is one tap away.
     await _show(context, Outgoing(who.chat_id, html.escape(title), periods.rows, photo=png))
