@@ -500,7 +500,9 @@ class Fuzz:
                 "start_typed",
                 "/start " + " ".join(words),
                 free_text=tuple(w for w in words[1:] if w.startswith("qz")),
-                source_word=words[0],
+                # One word alone cannot be told from a deep link (that needs an allow-list of
+                # the practice's links: issue 12); several words can, and none may be kept.
+                source_word=words[0] if len(words) > 1 else None,
             )
             return
         payload = rng.choice(START_PAYLOADS)
