@@ -52,6 +52,7 @@ _BOT_REFUSED = (InvalidToken, EndPointNotFound)
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # httpx errors raised before a single byte of the request was written: resending is safe.
 _NEVER_WRITTEN = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+ANSWER_PATIENCE = 5.0  # seconds a button press's answer (the spinner) is retried
 
 
 @dataclass
@@ -215,8 +216,10 @@ class TelegramSender:
 
         Never raises for Telegram's or the network's sake: the screen that follows matters
         more than the spinner, and an answer lost on the way cannot be given twice anyway.
+        Tried for a few seconds only: Telegram drops an unanswered press after about 15, and
+        the screen waits behind it.
         """
-        deadline = self.clock() + self.settings.reply_patience
+        deadline = self.clock() + min(self.settings.reply_patience, ANSWER_PATIENCE)
         delay = 0.25
         while True:
             try:
