@@ -453,3 +453,19 @@ async def test_an_update_the_library_cannot_read_is_skipped_and_logged_without_c
     assert len(env.api.chats[4242]) == 1 and len(env.api.chats[4343]) == 1
     [line] = [r.getMessage() for r in caplog.records if "cannot read" in r.getMessage()]
     assert "id=21" in line and "type=poll" in line and "secret" not in caplog.text
+
+
+async def test_a_busy_database_after_the_result_was_shown_never_says_try_again(
+    env: BotEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    maria = await all_but_the_last_answer(env)
+
+    def locked(*args: object) -> None:
+        error = sqlite3.OperationalError("database is locked")
+        error.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
+        raise error
+
+    monkeypatch.setattr(env.app.services.conversation, "result_seen", locked)
+    await maria.press(TO_IEP_EVALUATION[-1])
+    assert "looks worth it" in maria.last_text  # the result, and no "busy" after it
+    assert len(completed(env)) == 1

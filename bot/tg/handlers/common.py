@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import functools
+import logging
+import sqlite3
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
 
+from bot.busy import is_busy
 from bot.parent.conversation import Chat, Conversation
 from bot.tg.context import BotContext
 from bot.tg.render import deliver
 from bot.views import Reply
 
+log = logging.getLogger(__name__)
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 ConversationStep = Callable[[Conversation, Chat, BotContext], Reply]
 
@@ -23,7 +27,14 @@ async def send(update: Update, context: BotContext, reply: Reply) -> None:
         reply, sender=context.sender, chat_id=context.who.chat_id, query=update.callback_query
     )
     if shown and reply.result_of is not None:
-        context.services.conversation.result_seen(context.who.chat, reply.result_of)
+        try:
+            context.services.conversation.result_seen(context.who.chat, reply.result_of)
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            # The parent has the result; at worst it is shown once more later. Never tell
+            # them "busy, try again" about an answer that went through.
+            log.warning("database busy: a shown result stays marked unshown")
 
 
 def replies(step: ConversationStep) -> Handler:
