@@ -116,8 +116,13 @@ async def test_deep_link_source_is_recorded_and_bad_ones_become_unknown(env: Bot
     await ana.press("Start the screening")
     for label in TO_IEP_EVALUATION:
         await ana.press(label)
+    eva = env.client(chat_id=5252, user_id=5252, first_name="Eva", username="eva_t")
+    await eva.send("/start Jayden has autism")  # typed: no deep link, nothing of it kept
+    await eva.press("Start the screening")
+    for label in TO_IEP_EVALUATION:
+        await eva.press(label)
     sources = sorted(row["source"] for row in env.rows("outcomes"))
-    assert sources == ["spring_flyer-2026", "unknown"]
+    assert sources == ["spring_flyer-2026", "unknown", "unknown"]
 
 
 async def test_a_parent_can_resume_after_the_bot_restarts(env: BotEnv) -> None:

@@ -11,11 +11,9 @@ from bot.views import Reply
 @replies
 def start(conversation: Conversation, chat: Chat, context: BotContext) -> Reply:
     """Welcome and menu; records a deep-link payload as the source."""
-    # A deep link carries exactly one word; anything else was typed by the parent (maybe
-    # their child's name) and is never kept, not even its first word.
-    args = context.args or []
-    payload = args[0] if len(args) == 1 else ("-" if args else None)  # "-": unknown
-    return conversation.start(chat, payload)
+    # All the words: a deep link carries exactly one, so parse_source calls several (typed by
+    # the parent, maybe their child's name) "unknown" and keeps none of them.
+    return conversation.start(chat, " ".join(context.args) if context.args else None)
 
 
 @replies
