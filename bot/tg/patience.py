@@ -15,7 +15,7 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING, Any
 
-from bot.busy import PATIENCE, DatabaseBusy, is_busy
+from bot.busy import PATIENCE, DatabaseBusy, is_busy, patiently
 from bot.tg.activity import REPLIED
 
 if TYPE_CHECKING:
@@ -38,19 +38,17 @@ def patient(
     async def run(update: Update, context: BotContext) -> None:
         replied = [False]
         token = REPLIED.set(replied)
-        deadline = clock() + patience
-        delay = 0.05
+
+        async def attempt() -> None:
+            try:
+                await callback(update, context)
+            except sqlite3.OperationalError as exc:
+                if replied[0] and is_busy(exc):
+                    raise DatabaseBusy from None  # it replied already: never start over
+                raise
+
         try:
-            while True:
-                try:
-                    return await callback(update, context)
-                except sqlite3.OperationalError as exc:
-                    if not is_busy(exc):
-                        raise
-                    if replied[0] or clock() + delay > deadline:
-                        raise DatabaseBusy from None
-                await sleep(delay)
-                delay = min(delay * 2, 1.0)
+            await patiently(attempt, patience=patience, clock=clock, sleep=sleep)
         finally:
             REPLIED.reset(token)
 

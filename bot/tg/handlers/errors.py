@@ -33,11 +33,7 @@ async def on_error(update: object, context: BotContext) -> None:
         log.warning("database busy for too long; the parent was asked to try again")
     else:
         # Never log the update: it holds names, ids and whatever the parent typed.
-        log.error(
-            "error while handling an update: %s",
-            type(error).__name__,
-            exc_info=(type(error), error, error.__traceback__) if error else None,
-        )
+        _log_with_traceback("error while handling an update", error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if isinstance(error, Forbidden):
@@ -63,8 +59,14 @@ def _polling_error(error: BaseException | None, context: BotContext) -> None:
     elif isinstance(error, DatabaseBusy) or (error is not None and is_busy(error)):
         log.warning("database busy during a scheduled job; it runs again next time")
     else:
-        log.error(
-            "error outside an update: %s",
-            type(error).__name__,
-            exc_info=(type(error), error, error.__traceback__) if error else None,
-        )
+        _log_with_traceback("error outside an update", error)
+
+
+def _log_with_traceback(what: str, error: BaseException | None) -> None:
+    """One line naming the error type, with its traceback (never the update itself)."""
+    log.error(
+        "%s: %s",
+        what,
+        type(error).__name__,
+        exc_info=(type(error), error, error.__traceback__) if error else None,
+    )
