@@ -6,10 +6,10 @@ import logging
 
 from telegram import Update
 
-from bot.callbacks import ForgedCallback, Kind
+from bot.callbacks import Kind
 from bot.delivery import Outgoing, Priority
 from bot.tg.context import BotContext
-from bot.tg.handlers.common import send
+from bot.tg.handlers.common import send, verified_action
 from bot.tg.handlers.guards import staff_only
 from bot.views import Reply
 
@@ -22,14 +22,12 @@ async def control_button(update: Update, context: BotContext) -> None:
     svc, who = context.services, context.who
     query = update.callback_query
     assert query is not None
-    try:
-        action = svc.codec.decode(query.data)
-        if action.kind != Kind.BROADCAST_CONTROL:
-            raise ForgedCallback("not a broadcast control")
-        op, broadcast_id = action.arg(0), int(action.arg(1))
-    except (ForgedCallback, ValueError):
-        await send(update, context, svc.conversation.stale(who.chat))
+    action = await verified_action(
+        update, context, Kind.BROADCAST_CONTROL, valid=lambda a: a.arg(1).isdecimal()
+    )
+    if action is None:
         return
+    op, broadcast_id = action.arg(0), int(action.arg(1))
     broadcasts, pack = svc.broadcasts, svc.content.pack(who.lang)
     changed = {
         "pause": broadcasts.pause,

@@ -11,6 +11,7 @@ from typing import Any
 from telegram import Update
 
 from bot.busy import is_busy
+from bot.callbacks import Action, ForgedCallback
 from bot.parent.conversation import Chat, Conversation
 from bot.tg.context import BotContext
 from bot.tg.render import deliver
@@ -46,3 +47,25 @@ def replies(step: ConversationStep) -> Handler:
         await send(update, context, reply)
 
     return handler
+
+
+async def verified_action(
+    update: Update,
+    context: BotContext,
+    kind: str | None = None,
+    *,
+    valid: Callable[[Action], bool] = lambda _action: True,
+) -> Action | None:
+    """The pressed button's Action, verified (of `kind`, and `valid`, when given); for a
+    forged, stale or malformed one, the parent is shown where they are and None returned."""
+    assert update.callback_query is not None
+    svc = context.services
+    try:
+        action = svc.codec.decode(update.callback_query.data)
+        if (kind is not None and action.kind != kind) or not valid(action):
+            raise ForgedCallback(f"not a valid {kind or 'button'}")
+    except ForgedCallback as exc:
+        log.warning("rejected callback data: %s", exc)
+        await send(update, context, svc.conversation.stale(context.who.chat))
+        return None
+    return action

@@ -6,24 +6,17 @@ import logging
 
 from telegram import Update
 
-from bot.callbacks import ForgedCallback
 from bot.tg.context import BotContext
-from bot.tg.handlers.common import send
+from bot.tg.handlers.common import send, verified_action
 
 log = logging.getLogger(__name__)
 
 
 async def button(update: Update, context: BotContext) -> None:
     """Decode and verify the button, then let the conversation act on it."""
-    svc, chat = context.services, context.who.chat
-    assert update.callback_query is not None
-    try:
-        action = svc.codec.decode(update.callback_query.data)
-    except ForgedCallback as exc:
-        log.warning("rejected callback data: %s", exc)
-        await send(update, context, svc.conversation.stale(chat))
-        return
-    await send(update, context, svc.conversation.press(chat, action))
+    action = await verified_action(update, context)
+    if action is not None:
+        await send(update, context, context.services.conversation.press(context.who.chat, action))
 
 
 async def anything_else(update: Update, context: BotContext) -> None:

@@ -16,13 +16,13 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ChatAction
 
-from bot.callbacks import Action, ForgedCallback, Kind
+from bot.callbacks import Action, Kind
 from bot.content import LanguagePack
 from bot.delivery import Outgoing, Priority
 from bot.stats.aggregate import Stats, compute_stats, local_today, open_readonly, period_ending
 from bot.stats.text import chart_words, label_names, summary_text
 from bot.tg.context import BotContext
-from bot.tg.handlers.common import send
+from bot.tg.handlers.common import send, verified_action
 from bot.tg.handlers.guards import staff_only
 from bot.views import Button, Reply, Screen
 from bot.wiring import Services
@@ -51,12 +51,10 @@ async def period_button(update: Update, context: BotContext) -> None:
     svc, who = context.services, context.who
     query = update.callback_query
     assert query is not None
-    try:
-        action = svc.codec.decode(query.data)
-        if action.kind != Kind.STATS_PERIOD or action.arg(0) not in PERIODS:
-            raise ForgedCallback("not a stats period")
-    except ForgedCallback:
-        await send(update, context, svc.conversation.stale(who.chat))
+    action = await verified_action(
+        update, context, Kind.STATS_PERIOD, valid=lambda a: a.arg(0) in PERIODS
+    )
+    if action is None:
         return
     days = PERIODS[action.arg(0)]
     pack = svc.content.pack(who.lang)
