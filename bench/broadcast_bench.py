@@ -32,10 +32,9 @@ from bot.storage import Storage
 from bot.tg.app import build_application
 from bot.tg.sender import SenderSettings, TelegramSender
 from tests.fakebot import ChatClient, FakeBotAPI
+from tests.parents import SCREENING_LOOP
 
-PATH = ["In kindergarten or older", "Neither", "Passing, but not progressing", "Yes",
-        "Sometimes", "No", "No", "Yes", "No, we never asked", "Next steps and details",
-        "Start over"]  # fmt: skip
+PATH = SCREENING_LOOP
 GAP = 0.05  # seconds between the parent's presses: a brisk parent, 15-20 presses a second
 
 

@@ -29,10 +29,9 @@ from bot.content import DEFAULT_CONTENT_DIR, load_content
 from bot.storage import Storage
 from bot.tg.app import build_application
 from tests.fakebot import ChatClient, FakeBotAPI
+from tests.parents import SCREENING_LOOP
 
-PATH = ["In kindergarten or older", "Neither", "Passing, but not progressing", "Yes",
-        "Sometimes", "No", "No", "Yes", "No, we never asked", "Next steps and details",
-        "Start over"]  # fmt: skip
+PATH = SCREENING_LOOP
 
 
 class Parent:

@@ -18,6 +18,9 @@ TO_IEP_EVALUATION = [
     "Yes",
     "No, we never asked",
 ]
+# The same screening, then its details and "Start over": a loop a parent can tap for ever
+# (the benchmarks' parents).
+SCREENING_LOOP = [*TO_IEP_EVALUATION, "Next steps and details", "Start over"]
 
 
 async def start_screening(client: ChatClient) -> None:
