@@ -72,42 +72,78 @@ class Suppressor:
         """
         k = self.min_cell
         width = len(next(iter(groups.values()), ()))
-        ordered = sorted(groups.items(), key=lambda kv: (-kv[1][0], kv[0]))
-        kept = [(name, row) for name, row in ordered if row[0] >= k and name != OTHER]
-        other = _add(width, (row for name, row in ordered if (name, row) not in kept))
+        kept = sorted(
+            ((name, row) for name, row in groups.items() if row[0] >= k and name != OTHER),
+            key=lambda kv: (-kv[1][0], kv[0]),
+        )
+        # All the rest, by the same test: a membership test on `kept` would be quadratic in
+        # the number of groups (thousands of one-off deep links), and they need no sorting.
+        other = _add(width, (row for name, row in groups.items() if row[0] < k or name == OTHER))
+        folding = _Folding(k, kept, other)
         totals = _add(width, groups.values())
-        while kept:
-            victim = self._leaking_row(kept, other, totals)
-            if victim is None:
-                break
-            kept.remove(victim)
-            other = _add(width, (other, victim[1]))
-        return kept + ([(OTHER, other)] if any(other) else [])
+        while (victim := folding.leaking_row(totals)) is not None:
+            folding.fold(victim)
+        return folding.result()
 
-    def _leaking_row(
-        self, kept: list[tuple[str, Row]], other: Row, totals: Row
-    ) -> tuple[str, Row] | None:
-        """The next row to fold into "other", or None when nothing can be recovered."""
-        k = self.min_cell
+
+class _Folding:
+    """The kept rows and "other" while `fold` runs, with each column's hidden cells.
+
+    The hidden cells' sums are updated row by row, so folding n rows one at a time (a
+    column can stay leaky until thousands of rows with a hidden 0 in it have gone) costs
+    n times the width of a row, not n times the number of rows.
+    """
+
+    def __init__(self, k: int, kept: list[tuple[str, Row]], other: Row) -> None:
+        self.k, self.kept, self.other = k, kept, list(other)
+        self.alive = [True] * len(kept)
+        self.everyone = list(range(len(kept)))
+        # Per column: positions in `kept` (smallest row last) whose cell there is hidden.
+        self.hidden = [
+            [i for i, (_, row) in enumerate(kept) if row[column] < k]
+            for column in range(len(other))
+        ]
+        self.hidden_sum = [sum(kept[i][1][c] for i in rows) for c, rows in enumerate(self.hidden)]
+
+    def leaking_row(self, totals: Row) -> int | None:
+        """The next row to fold into "other" (its position), or None when nothing leaks."""
+        k, other = self.k, self.other
+        shown_other = any(other)
         for column, total in enumerate(totals):
-            hidden = [row for _, row in kept if row[column] < k]
-            hidden_sum = sum(row[column] for row in hidden)
-            if any(other) and other[column] < k:
+            hidden_sum = self.hidden_sum[column]
+            if shown_other and other[column] < k:
                 hidden_sum += other[column]
             if total >= k and 0 < hidden_sum < k:
                 # Folding the smallest row with a hidden cell merges that cell into "other";
                 # when only "other" is hidden, the smallest row of all has to join it.
-                suspects = [entry for entry in kept if entry[1][column] < k] or kept
-                return suspects[-1]
+                suspect = self._last(self.hidden[column])
+                return suspect if suspect is not None else self._last(self.everyone)
         return None
+
+    def _last(self, positions: list[int]) -> int | None:
+        """The last of `positions` still kept; folded ones are dropped from the end."""
+        while positions and not self.alive[positions[-1]]:
+            positions.pop()
+        return positions[-1] if positions else None
+
+    def fold(self, position: int) -> None:
+        """Move one kept row into "other"."""
+        self.alive[position] = False
+        for column, value in enumerate(self.kept[position][1]):
+            self.other[column] += value
+            if value < self.k:
+                self.hidden_sum[column] -= value
+
+    def result(self) -> list[tuple[str, Row]]:
+        """The rows still kept, biggest first, then "other" unless it is empty."""
+        kept = [entry for entry, alive in zip(self.kept, self.alive, strict=True) if alive]
+        other = tuple(self.other)
+        return kept + ([(OTHER, other)] if any(other) else [])
 
 
 def _add(width: int, rows: Iterable[Row]) -> Row:
-    total = [0] * width
-    for row in rows:
-        for i, value in enumerate(row):
-            total[i] += value
-    return tuple(total)
+    """Column sums of `rows`; zeros when there are none."""
+    return tuple(map(sum, zip(*rows, strict=True))) or (0,) * width
 
 
 # --- raw aggregates ---------------------------------------------------------------------------
@@ -317,9 +353,12 @@ def _has(db: Database, table: str) -> bool:
 
 # One pass over the outcome log (the covering index idx_outcomes_stats, in order), plus the
 # sessions still in progress; every breakdown is then summed from those few hundred groups.
+# Book is pressed after few results: summing only the non-zero `booked` skips a step on
+# most rows (a group without any sums to NULL, which the sums and `or 0` below ignore).
 _GROUPED = """
 WITH g AS MATERIALIZED (
-    SELECT lang, source, status, outcome_id, stopped_at, COUNT(*) AS n, SUM(booked) AS booked
+    SELECT lang, source, status, outcome_id, stopped_at, COUNT(*) AS n,
+        SUM(booked) FILTER (WHERE booked <> 0) AS booked
     FROM outcomes WHERE {where_o} GROUP BY lang, source, status, outcome_id, stopped_at
     UNION ALL
     SELECT lang, source, 'in_progress', NULL, NULL, COUNT(*), 0
