@@ -1,7 +1,9 @@
 """iep-bot: a thin command line (click). Each command opens what it needs and calls one function.
 
 The feature commands live beside their feature (bot/broadcast/cli.py, bot/stats/cli.py) and
-are added here; they never import this module. Telegram is imported only inside `run`.
+are added here; they never import this module. Each command imports what it needs when it
+runs: importing the command line loads click and little else, so `iep-bot --help` is quick
+(Telegram, the database library and the content's YAML load only for commands that use them).
 """
 
 from __future__ import annotations
@@ -12,18 +14,19 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from bot.broadcast.cli import broadcast
-from bot.busy import DatabaseBusy, wait_for_database
 from bot.cli_errors import Fail, setup_problems_fail
-from bot.lease import TTL, Lease
 from bot.logs import configure_logging
 from bot.stats.cli import export, stats
-from bot.storage import Storage
 from bot.wiring import open_content, open_settings, open_storage
+
+if TYPE_CHECKING:
+    from bot.lease import Lease
+    from bot.storage import Storage
 
 log = logging.getLogger("iep_bot")
 DIAGRAM_PATH = Path(__file__).resolve().parent.parent / "flows" / "screening.mmd"
@@ -31,8 +34,9 @@ TERMINAL_KEY = b"terminal-chat-only-never-used-for-telegram"
 T = TypeVar("T")
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 # A second `iep-bot run` waits this long for the first to stop (a deploy overlap); longer than
-# the lease's TTL, so a crashed first one's lease runs out meanwhile.
-LEASE_WAIT = TTL + 15
+# the lease's TTL (30 s, bot/lease.py), so a crashed first one's lease runs out meanwhile.
+# A number, not TTL + 15: bot.lease loads the database library (tests/test_startup.py checks).
+LEASE_WAIT = 45.0
 
 
 class _Root(click.Group):
@@ -101,6 +105,8 @@ def run() -> None:
 
 def _patiently(step: Callable[[], T]) -> T:
     """A start-up step that waits while another program holds the database's lock."""
+    from bot.busy import DatabaseBusy, wait_for_database
+
     try:
         return wait_for_database(step)
     except DatabaseBusy:
@@ -113,6 +119,8 @@ def _patiently(step: Callable[[], T]) -> T:
 def _take_lease(storage: Storage) -> Lease:
     """One running bot per database: wait for another one's lease to end (a deploy overlap),
     then give up with one line."""
+    from bot.lease import Lease
+
     lease = Lease(storage)
     deadline = time.monotonic() + LEASE_WAIT
     told = False

@@ -3,24 +3,27 @@
 `iep-bot run`, `iep-bot chat` and every CLI command open what they need through the functions
 here; the Telegram adapter (bot/tg/app.py) adds only what needs a Bot (the sender, the
 engine) and reaches everything else through `Services`. No Telegram here.
+
+Each function imports the parts it builds when it runs: importing this module costs nothing,
+so `iep-bot --help` (and every command that opens no database) starts without them.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from bot.broadcast.compose import StaffCompose
-from bot.broadcast.drafts import ComposeDrafts
-from bot.broadcast.queue import Broadcasts
-from bot.busy import STARTUP_PATIENCE, DatabaseBusy, wait_for_database
-from bot.callbacks import CallbackCodec
-from bot.config import Settings, SettingsError, load_settings
-from bot.content import Content, load_content
-from bot.parent.conversation import Chat, Conversation
-from bot.storage import Pseudonymizer, Storage
-from flows.screening import Screening
-from flows.spec import ContentError
+if TYPE_CHECKING:
+    from bot.broadcast.compose import StaffCompose
+    from bot.broadcast.drafts import ComposeDrafts
+    from bot.broadcast.queue import Broadcasts
+    from bot.callbacks import CallbackCodec
+    from bot.config import Settings
+    from bot.content import Content
+    from bot.parent.conversation import Chat, Conversation
+    from bot.storage import Pseudonymizer, Storage
+    from flows.screening import Screening
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,8 @@ class SetupProblem(Exception):
 
 def open_settings(*, require_token: bool = False) -> Settings:
     """The settings from the environment and .env, or one line on what is wrong."""
+    from bot.config import SettingsError, load_settings
+
     try:
         return load_settings(require_token=require_token)
     except SettingsError as exc:
@@ -39,15 +44,24 @@ def open_settings(*, require_token: bool = False) -> Settings:
 
 def open_content(settings: Settings) -> Content:
     """The content files, validated, or one line naming the file and key at fault."""
+    from bot.content import load_content
+    from flows.spec import ContentError
+
     try:
         return load_content(settings.content_dir)
     except ContentError as exc:
         raise SetupProblem(f"Content problem: {exc}") from None
 
 
-def open_storage(settings: Settings, *, patience: float = STARTUP_PATIENCE) -> Storage:
+def open_storage(settings: Settings, *, patience: float | None = None) -> Storage:
     """The database, its schema brought up to date; waits while another program holds a
-    lock on it, then gives one line."""
+    lock on it (`patience` seconds, by default bot/busy.py's STARTUP_PATIENCE), then gives
+    one line."""
+    from bot.busy import STARTUP_PATIENCE, DatabaseBusy, wait_for_database
+    from bot.storage import Storage
+
+    if patience is None:
+        patience = STARTUP_PATIENCE
 
     def attempt() -> Storage:
         # Short tries, so the wait is measured here and can be announced; afterwards each
@@ -93,6 +107,14 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, storage: Storage, content: Content) -> Services:
+        from bot.broadcast.compose import StaffCompose
+        from bot.broadcast.drafts import ComposeDrafts
+        from bot.broadcast.queue import Broadcasts
+        from bot.callbacks import CallbackCodec
+        from bot.parent.conversation import Conversation
+        from bot.storage import Pseudonymizer
+        from flows.screening import Screening
+
         screening = Screening(content.spec)
         broadcasts = Broadcasts(storage, content)
         drafts = ComposeDrafts(storage)
@@ -118,6 +140,8 @@ class Services:
 
     def chat(self, chat_id: int, language_code: str | None) -> Chat:
         """The conversation's view of a Telegram chat: a keyed hash, never the raw id."""
+        from bot.parent.conversation import Chat
+
         return Chat(key=self.pseudonymize(chat_id), language_hint=language_code, address=chat_id)
 
     def is_staff(self, user_id: int | None) -> bool:

@@ -4,6 +4,8 @@ The command line only writes the queue; the running bot's engine does the sendin
 commands work while the bot runs (SQLite in WAL mode lets both use the file).
 
 `iep-bot broadcast --text-file F` (no command, an option first) means `iep-bot broadcast send`.
+The commands import the broadcast modules (and the database library) when they run, so
+`iep-bot --help` does not load them.
 """
 
 from __future__ import annotations
@@ -11,29 +13,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
-from bot.broadcast.compose import problem_words
-from bot.broadcast.message import (
-    BroadcastError,
-    Problem,
-    escape_would_fix,
-    escaped,
-    message_problem,
-    parse_audience,
-    render_text,
-)
-from bot.broadcast.queue import Broadcasts
-from bot.broadcast.status import status_text
 from bot.cli_errors import Fail
-from bot.config import Settings
-from bot.content import Content
 from bot.html import plain
-from bot.storage import Storage
 from bot.wiring import open_content, open_settings, open_storage
 from flows.schedule import local_time, next_allowed_time
+
+if TYPE_CHECKING:
+    from bot.broadcast.message import Problem
+    from bot.broadcast.queue import Broadcasts
+    from bot.config import Settings
+    from bot.content import Content
+    from bot.storage import Storage
 
 DEFAULT_COMMAND = "send"
 
@@ -60,6 +54,8 @@ class _Opened(NamedTuple):
 @contextmanager
 def _opened() -> Iterator[_Opened]:
     """Settings, content, then the database (not created when the content is broken)."""
+    from bot.broadcast.queue import Broadcasts
+
     settings = open_settings()
     content = open_content(settings)
     storage = open_storage(settings)
@@ -71,6 +67,9 @@ def _opened() -> Iterator[_Opened]:
 
 def _said(problem: Problem, content: Content, texts: dict[str, str]) -> str:
     """A problem in the reference language, in the words the compose flow tells staff."""
+    from bot.broadcast.compose import problem_words
+    from bot.broadcast.message import escape_would_fix
+
     words = plain(problem_words(content.pack(None), problem))
     if escape_would_fix(texts, None, content):
         words += " Or add --escape-html to have such characters shown as typed."
@@ -127,6 +126,14 @@ def send(text_file: str | None, audience: str, dry_run: bool, now: bool, escape_
         iep-bot broadcast send --text-file tip.html --audience interest:has_504
         iep-bot broadcast send --text-file tip.html --escape-html
     """
+    from bot.broadcast.message import (
+        BroadcastError,
+        escaped,
+        message_problem,
+        parse_audience,
+        render_text,
+    )
+
     if not text_file:
         raise Fail("Give the message with --text-file FILE (Telegram HTML: <b>, <i>, <a>).")
     path = Path(text_file)
@@ -191,6 +198,8 @@ def status(limit: int) -> None:
     \b
         iep-bot broadcast status --limit 10
     """
+    from bot.broadcast.status import status_text
+
     with _opened() as opened:
         t = opened.content.pack(None).t
         rows = opened.broadcasts.recent(limit)

@@ -2,7 +2,8 @@
 
 Only what `Stats.to_json()` holds is ever printed or written: no row of the outcome log.
 The database is opened read-only (safe while the bot runs; never created or migrated here).
-matplotlib loads only for `--chart`; Telegram never.
+matplotlib loads only for `--chart`; Telegram never. The statistics modules (and the database
+library) load when a command runs, so `iep-bot --help` does not load them.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from bot.cli_errors import Fail
-from bot.config import Settings
-from bot.content import Content
-from bot.stats.aggregate import OTHER, Stats, compute_stats, open_readonly
-from bot.stats.text import in_question_order, label_names
 from bot.wiring import open_content, open_settings
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.content import Content
+    from bot.stats.aggregate import Stats
 
 FORMATS = ("table", "json", "csv")
 Table = tuple[list[str], list[list[Any]]]
@@ -54,6 +56,8 @@ def describe_period(since: dt.date | None, until: dt.date | None) -> str:
 
 def load_stats(settings: Settings, first: dt.date | None, last: dt.date | None) -> Stats:
     """The database's aggregates for the period; Fail on an empty period."""
+    from bot.stats.aggregate import compute_stats, open_readonly
+
     path = settings.database_path
     if not path.is_file():
         raise Fail(f"No database at {path} (set DATABASE_PATH).")
@@ -117,6 +121,7 @@ def tables(
 
     With `names` (outcome titles, question names), a `name` column follows each id.
     """
+    from bot.stats.text import in_question_order
 
     def key(value: str) -> list[str]:
         return [value, names.get(value, "")] if names is not None else [value]
@@ -230,6 +235,9 @@ def _question_order(content: Content) -> list[str]:
 
 def _labels(content: Content) -> dict[str, str]:
     """Outcome titles and question names in English, the language staff read the files in."""
+    from bot.stats.aggregate import OTHER
+    from bot.stats.text import label_names
+
     return label_names(content.pack("en")) | {OTHER: OTHER_LABEL}
 
 
