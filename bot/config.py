@@ -44,7 +44,8 @@ class Settings:
     staff_ids: frozenset[int] = frozenset()
     timezone: str = "America/Chicago"
     broadcast_rate: float = 25.0
-    telegram_rate: int = 28  # every message a second, bot-wide: replies, notices, broadcasts
+    telegram_rate: int = 28  # notices and broadcasts a second, bot-wide, after replies
+    concurrent_updates: int = 16  # updates handled at once (never two of one chat)
     stats_min_cell: int = 5
     # Broadcasts wait out quiet hours (local wall time, may wrap midnight; start == end: off).
     quiet_hours: QuietHours = field(default_factory=lambda: QuietHours.parse("20:00-08:00"))
@@ -183,6 +184,7 @@ def load_settings(
         timezone=tz,
         broadcast_rate=rate,
         telegram_rate=_int("TELEGRAM_RATE", get("TELEGRAM_RATE") or "28", 1, 1000),
+        concurrent_updates=_int("CONCURRENT_UPDATES", get("CONCURRENT_UPDATES") or "16", 1, 256),
         stats_min_cell=_int("STATS_MIN_CELL", get("STATS_MIN_CELL") or "5", 1, 1000),
         quiet_hours=quiet,
         drip_weekday=drip_weekday,

@@ -42,7 +42,6 @@ class Outgoing:
     rows: tuple[tuple[Button, ...], ...] = ()
     photo: str | bytes | None = None  # a Telegram file_id, or the image itself
     edit: int | None = None  # the message id to edit in place
-    needs_id: bool = True  # False skips reading Telegram's answer (a broadcast needs no id)
 
     @classmethod
     def screen(cls, chat_id: int, screen: Screen, *, edit: int | None = None) -> Outgoing:

@@ -179,3 +179,11 @@ def m005_one_sender(db: Database) -> None:
     # Which process claimed an update: a redelivered update claimed by a process that died
     # before finishing it is handled again, not skipped (bot/storage.py claim_update).
     db.table("processed_updates").add_column("claimed_by", str)
+
+
+@migrations()
+def m006_updates_remembered_in_memory(db: Database) -> None:
+    # A repeated delivery is recognised in memory now (bot/tg/updates.py RecentUpdates): a
+    # claim written for every update cost a commit per answer, and after a restart it was
+    # overridden anyway (the claiming process was gone). Nothing in it identifies anyone.
+    db.table("processed_updates").drop(ignore=True)

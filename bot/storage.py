@@ -22,7 +22,6 @@ from bot.migrations import migrations
 from flows.spec import OUTCOME_STATE
 
 Clock = Callable[[], float]
-UPDATE_MEMORY_SECONDS = 7 * 24 * 3600  # Telegram keeps undelivered updates for 24 hours
 # What a tips subscriber may say they care about (subscribers.interest); broadcasts can target one.
 INTERESTS = ("just_starting", "waiting_evaluation", "has_504", "has_iep")
 
@@ -291,33 +290,6 @@ class Storage:
         self.db.execute(
             "INSERT INTO subscription_events (day, event, lang, interest) VALUES (?, ?, ?, ?)",
             [self.today(), event, lang, interest],
-        )
-
-    # --- duplicate deliveries ---------------------------------------------------------
-
-    def claim_update(self, update_id: int) -> bool:
-        """True the first time an update id is seen, and again when the process that claimed
-        it has died since (Telegram redelivers what a crash left unconfirmed: it is handled,
-        not skipped); False for a repeated delivery while this process handles it."""
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO processed_updates (update_id, seen_at, claimed_by)"
-            " VALUES (?, ?, ?)",
-            [update_id, self.clock(), self.instance],
-        )
-        if cursor.rowcount == 1:
-            return True
-        # Only one process runs at a time (the lease), so another claimer is a dead one.
-        cursor = self.db.execute(
-            "UPDATE processed_updates SET claimed_by = ?, seen_at = ?"
-            " WHERE update_id = ? AND claimed_by IS NOT ?",
-            [self.instance, self.clock(), update_id, self.instance],
-        )
-        return cursor.rowcount == 1
-
-    def prune_updates(self) -> None:
-        self.db.execute(
-            "DELETE FROM processed_updates WHERE seen_at < ?",
-            [self.clock() - UPDATE_MEMORY_SECONDS],
         )
 
 

@@ -17,6 +17,8 @@ from flows.machine import NotAllowed, Runner, subject_of
 from flows.outcomes import Decision, decide
 from flows.spec import OUTCOME_STATE, ScreeningSpec
 
+_REMEMBER_AT_MOST = 4096  # estimated_total results kept (a few bytes each)
+
 
 class InvalidAnswer(ValueError):
     """An option that the current question does not offer."""
@@ -90,6 +92,7 @@ class Screening:
             if len(set(q.option_next.values())) > 1 or (q.option_next and q.routes)
         } | {ref for q in spec.questions.values() for route in q.routes for ref in route.when}
         self._runner = Runner(self.machine, ScreeningSession(state=spec.start))
+        self._remaining: dict[tuple[str, frozenset[tuple[str, str]]], int] = {}
 
     def new_session(self) -> ScreeningSession:
         return ScreeningSession(state=self.spec.start)
@@ -126,7 +129,15 @@ class Screening:
         way on, so "about N" never promises fewer questions than there will be; any other
         unanswered question is walked with its first option (it cannot change the length).
         """
-        return len(session.history) + self._longest(session.state, dict(session.answers))
+        key = (session.state, frozenset(session.answers.items()))
+        remaining = self._remaining.get(key)
+        if remaining is None:
+            # The walk costs about a tenth of an answer and depends only on the spec and
+            # these answers, which repeat across parents: remembered, within a bound.
+            if len(self._remaining) >= _REMEMBER_AT_MOST:
+                self._remaining.clear()
+            remaining = self._remaining[key] = self._longest(session.state, dict(session.answers))
+        return len(session.history) + remaining
 
     def _longest(self, state: str, answers: dict[str, str]) -> int:
         question = self.spec.questions.get(state)

@@ -524,12 +524,6 @@ class SimParent:
         self.api.push_update({"update_id": self.last_update_id, **payload})
 
 
-def claimed_updates(db_path: Path) -> set[int]:
-    """Update ids the bot claimed (bot/storage.py claim_update)."""
-    with contextlib.closing(sqlite3.connect(db_path)) as db:
-        return {r[0] for r in db.execute("SELECT update_id FROM processed_updates")}
-
-
 def rows(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
     """Query the bot's database (read only, beside or after the bot)."""
     with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:

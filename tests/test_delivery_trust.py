@@ -268,12 +268,11 @@ async def test_a_finished_screening_shown_once_is_gone_from_sessions(env: BotEnv
 # --- 5b. a redelivered update after a crash is handled, not skipped ----------------------------
 
 
-async def test_an_update_claimed_by_a_process_that_died_is_handled_after_restart(
+async def test_an_update_seen_by_a_process_that_died_is_handled_after_restart(
     env: BotEnv,
 ) -> None:
     maria = env.client()
-    assert env.storage is not None
-    env.storage.claim_update(5_000)  # claimed, then the process was killed
+    await maria.send("/help", update_id=5_000)  # seen, then the process was killed
     await env.restart()
     maria = env.client()
     await maria.send("/start", update_id=5_000)  # Telegram delivers it again

@@ -17,6 +17,7 @@ from bot.broadcast.compose import problem_words
 from bot.broadcast.message import Problem, message_problem
 from bot.content import Content
 from bot.html import escape_stray, html_problem, plain, visible_text
+from bot.tg.updates import RecentUpdates
 from flows.compose import AWAITING_CONTENT
 from tests.conftest import STAFF_ID
 from tests.fakebot import EntityParseError, parse_html
@@ -312,7 +313,7 @@ async def test_escaping_a_changed_text_returns_to_the_preview(scene: Scene) -> N
 
 def _restarted(scene: Scene) -> None:
     """As if the bot restarted: a redelivered update is handled again, not skipped as a copy."""
-    scene.env.app.services.storage.instance = "restarted"
+    scene.env.app.recent_updates = RecentUpdates()  # a new process remembers nothing
 
 
 async def test_the_same_confirm_delivered_twice_queues_one_broadcast(scene: Scene) -> None:

@@ -165,9 +165,7 @@ class DeliveryEngine:
             if claimed is None:
                 continue  # unsubscribed since the broadcast started, or no longer pending
             chat_id, lang = claimed
-            message = Outgoing(
-                chat_id, render_text(row.texts, lang, self.content), photo=row.photo, needs_id=False
-            )
+            message = Outgoing(chat_id, render_text(row.texts, lang, self.content), photo=row.photo)
             try:
                 delivery = await self.sender.send(message, Priority.BROADCAST, turn_taken=True)
             except BotRefused:

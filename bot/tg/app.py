@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Message, Update
@@ -21,9 +22,10 @@ from telegram.ext import (
     ContextTypes,
     MessageHandler,
     TypeHandler,
+    Updater,
     filters,
 )
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot.broadcast.drip import CHECK_EVERY_SECONDS as DRIP_CHECK_SECONDS
 from bot.broadcast.engine import DeliveryEngine
@@ -46,9 +48,11 @@ from bot.tg.handlers import (
     stats,
     subscribe,
 )
+from bot.tg.http import TelegramHTTP
+from bot.tg.order import ChatOrderedProcessor
 from bot.tg.patience import patient
 from bot.tg.sender import SenderSettings, Sleep, TelegramSender, quiet_raw_call_warning
-from bot.tg.updates import TolerantBot
+from bot.tg.updates import RecentUpdates, TolerantBot
 from bot.wiring import Services
 from flows.crisis import CrisisMatcher
 
@@ -103,15 +107,22 @@ def build_application(
         settings.token or "0:offline",
         base_url=settings.bot_api_base,
         base_file_url=settings.bot_file_base,
-        # PTB's own defaults: a wide pool for sending, one connection for the long poll.
-        request=request or HTTPXRequest(connection_pool_size=256),
-        get_updates_request=get_updates_request or request or HTTPXRequest(),
+        # Connections for sending: each update in flight may answer its button and edit
+        # the screen at once, plus a few for broadcasts and notices. No wider: httpcore
+        # checks every pooled connection on every call (bot/tg/http.py), so idle extras cost
+        # CPU on each reply. One connection for the long poll.
+        request=request or TelegramHTTP(connection_pool_size=2 * settings.concurrent_updates + 8),
+        get_updates_request=get_updates_request or request or TelegramHTTP(),
     )
+    # Enough updates waiting to keep every slot busy: polling waits rather than fetch them again.
+    bot.inbox.enough = 2 * settings.concurrent_updates
     builder = (
         ApplicationBuilder()
         .bot(bot)
         .application_class(BotApplication)
         .context_types(ContextTypes(context=BotContext))
+        # Several updates at once, each chat's in order (bot/tg/order.py).
+        .concurrent_updates(ChatOrderedProcessor(settings.concurrent_updates))
         # No PTB Defaults: the one Sender (bot/tg/sender.py) sets the parse mode and the
         # link previews, and only where needed (measured: defaults on every call cost about
         # a tenth of a reply, bench/screening_bench.py).
@@ -120,11 +131,14 @@ def build_application(
     )
     app = builder.build()
     assert isinstance(app, BotApplication)
+    if app.updater is not None:
+        bot.inbox.accepting = _until_stopped(app.updater)
     services = Services.build(settings, storage, content)
     app.services = services
     app.lease = lease
     app.lease_task = None
     app.stop_reason = None
+    app.recent_updates = RecentUpdates()
     app.activity = ParentActivity()
     pace: dict[str, Any] = {}
     if pace_clock is not None:
@@ -151,6 +165,18 @@ def build_application(
         # Looks often; the weekly tip itself goes once per ISO week (bot/broadcast/drip.py).
         app.job_queue.run_repeating(jobs.weekly_tip_job, interval=DRIP_CHECK_SECONDS, first=30)
     return app
+
+
+def _until_stopped(updater: Updater) -> Callable[[], bool]:
+    """True until polling, once started, has stopped (tests that never start it: True)."""
+    started = False
+
+    def accepting() -> bool:
+        nonlocal started
+        started = started or updater.running
+        return updater.running or not started
+
+    return accepting
 
 
 def _add_handlers(app: BotApplication, services: Services, pace: dict[str, Any]) -> None:
@@ -216,8 +242,14 @@ async def _post_init(app: Any) -> None:
     unfinished work)."""
     if app.lease is not None:
         app.lease_task = asyncio.create_task(_keep_lease(app), name="lease")
-    await _set_parent_commands(app)
-    await set_staff_commands(app)
+    # Every menu at once: one round trip to Telegram before polling starts, not one for each
+    # language and staff member. Both finish before a failure (a refused token) goes on.
+    done = await asyncio.gather(
+        _set_parent_commands(app), set_staff_commands(app), return_exceptions=True
+    )
+    for outcome in done:
+        if isinstance(outcome, BaseException):
+            raise outcome
     app.engine.start()
 
 
@@ -253,39 +285,53 @@ async def _keep_lease(app: BotApplication) -> None:
 
 
 async def _set_parent_commands(app: BotApplication) -> None:
-    """Set the command menu in every language we have (Telegram picks by the user's app)."""
-    for code, pack in app.services.content.languages.items():
-        commands = [BotCommand(c, pack.t(f"commands.{c}")) for c in PARENT_COMMANDS]
-        is_default = code == "en"
-        try:
-            await app.bot.set_my_commands(
-                commands,
-                scope=BotCommandScopeDefault(),
-                language_code=None if is_default else code,
-            )
-        except (InvalidToken, EndPointNotFound):
-            raise  # the token itself is refused: nothing will work, say so at start
-        except TelegramError as exc:
-            # The menu is a convenience: a Telegram hiccup at start must not stop the bot.
-            log.warning("command menu not set (%s); it is set again at the next start", exc)
-            return
+    """Set the command menu in every language we have (Telegram picks by the user's app),
+    every language at once."""
+    calls = [
+        app.bot.set_my_commands(
+            [BotCommand(c, pack.t(f"commands.{c}")) for c in PARENT_COMMANDS],
+            scope=BotCommandScopeDefault(),
+            language_code=None if code == "en" else code,
+        )
+        for code, pack in app.services.content.languages.items()
+    ]
+    # Each call runs to its end (none is left running when another fails), then:
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    failures = [result for result in results if isinstance(result, BaseException)]
+    for exc in failures:
+        if isinstance(exc, InvalidToken | EndPointNotFound) or not isinstance(exc, TelegramError):
+            raise exc  # the token itself is refused (nothing will work: say so at start), or a bug
+    if failures:
+        # The menu is a convenience: a Telegram hiccup at start must not stop the bot.
+        log.warning("command menu not set (%s); it is set again at the next start", failures[0])
 
 
 async def set_staff_commands(app: BotApplication) -> None:
-    """In each staff member's own chat only: the parent commands, then the staff ones."""
+    """In each staff member's own chat only: the parent commands, then the staff ones; every
+    staff member and language at once."""
     svc = app.services
-    for staff_id in sorted(svc.settings.staff_ids):
-        for code, pack in svc.content.languages.items():
-            commands = [BotCommand(c, pack.t(f"commands.{c}")) for c in PARENT_COMMANDS]
-            commands += [BotCommand(c, pack.t(f"staff.commands.{c}")) for c in STAFF_COMMANDS]
-            try:
-                await app.bot.set_my_commands(
-                    commands,
-                    scope=BotCommandScopeChat(staff_id),
-                    language_code=None if code == "en" else code,
-                )
-            except TelegramError as exc:
-                # Telegram knows a chat only once the person has opened the bot: the bot
-                # still starts, and the menu appears after the next restart.
-                log.warning("staff command menu not set for one staff member: %s", exc.message)
-                break
+    chats = [
+        (staff_id, code, pack)
+        for staff_id in sorted(svc.settings.staff_ids)
+        for code, pack in svc.content.languages.items()
+    ]
+    calls = [
+        app.bot.set_my_commands(
+            [BotCommand(c, pack.t(f"commands.{c}")) for c in PARENT_COMMANDS]
+            + [BotCommand(c, pack.t(f"staff.commands.{c}")) for c in STAFF_COMMANDS],
+            scope=BotCommandScopeChat(staff_id),
+            language_code=None if code == "en" else code,
+        )
+        for staff_id, code, pack in chats
+    ]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    refused: dict[int, TelegramError] = {}  # each staff member's first refusal
+    for (staff_id, _, _), result in zip(chats, results, strict=True):
+        if isinstance(result, TelegramError):
+            refused.setdefault(staff_id, result)
+        elif isinstance(result, BaseException):
+            raise result  # a bug, not Telegram
+    for exc in refused.values():
+        # Telegram knows a chat only once the person has opened the bot: the bot still
+        # starts, and the menu appears after the next restart.
+        log.warning("staff command menu not set for one staff member: %s", exc.message)

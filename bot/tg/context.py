@@ -19,7 +19,7 @@ from bot.lease import Lease
 from bot.parent.conversation import Chat
 from bot.tg.activity import ParentActivity
 from bot.tg.sender import TelegramSender
-from bot.tg.updates import TolerantBot
+from bot.tg.updates import RecentUpdates, TolerantBot
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ class BotApplication(Application[Any, "BotContext", Any, Any, Any, Any]):
     lease: Lease | None  # held while `iep-bot run` runs (bot/lease.py); None in tests
     lease_task: asyncio.Task[None] | None  # renews it
     stop_reason: str | None  # set when the bot stops itself: `iep-bot run` prints it
+    recent_updates: RecentUpdates  # updates this process has had: repeats are skipped
 
     def stop_because(self, reason: str) -> None:
         """Stop polling and shut down cleanly; `iep-bot run` then exits with `reason`."""

@@ -53,6 +53,5 @@ async def sweep_expired(context: BotContext) -> None:
     """Log screenings left unfinished past the time-to-live as abandoned."""
     svc = context.services
     count = svc.conversation.expire_all()
-    svc.storage.prune_updates()
     if count:
         log.info("expired %d unfinished screenings", count)

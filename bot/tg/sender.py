@@ -1,8 +1,8 @@
 """The one Sender over Telegram: every outgoing message, paced bot-wide, parents first.
 
-- One budget for the whole bot (`SenderSettings.budget`, under Telegram's ~30 a second):
-  replies take the next free slot; notices and broadcasts take one only when no reply is
-  waiting, and broadcasts keep their own slower pace (BROADCAST_RATE) on top.
+- One budget for the whole bot (`SenderSettings.budget`, under Telegram's ~30 a second for
+  bulk messages): replies go at once and count; notices and broadcasts take what replies
+  leave, and broadcasts keep their own slower pace (BROADCAST_RATE) on top.
 - At most once: a message is sent again only when it provably never reached Telegram (the
   connection was refused or never made, or Telegram said "too many requests"). After the
   request was written, a dropped connection or a lost answer makes it `unknown`, never
@@ -24,7 +24,7 @@ from enum import Enum
 from typing import Any
 
 import httpx
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -40,7 +40,7 @@ from bot.callbacks import CallbackCodec
 from bot.delivery import BotRefused, Delivery, Outgoing, Priority, Status
 from bot.storage import Clock
 from bot.tg.activity import ParentActivity, note_reply
-from bot.tg.render import keyboard
+from bot.tg.render import keyboard, keyboard_json
 from bot.views import Screen
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,7 @@ Sleep = Any  # Callable[[float], Awaitable[None]]
 # Telegram refuses the bot itself (a revoked token: 401, which do_api_request reports as
 # EndPointNotFound): every send would fail alike.
 _BOT_REFUSED = (InvalidToken, EndPointNotFound)
-# No link previews: they push the buttons off a phone's screen.
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_NO_PREVIEW = '{"is_disabled":true}'  # LinkPreviewOptions(is_disabled=True), as sent
 # httpx errors raised before a single byte of the request was written: resending is safe.
 _NEVER_WRITTEN = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 ANSWER_PATIENCE = 5.0  # seconds a button press's answer (the spinner) is retried
@@ -58,7 +57,7 @@ ANSWER_PATIENCE = 5.0  # seconds a button press's answer (the spinner) is retrie
 @dataclass
 class SenderSettings:
     rate: float = 25.0  # BROADCAST_RATE: broadcast messages a second
-    budget: float = 28.0  # TELEGRAM_RATE: every message a second, bot-wide (Telegram: ~30)
+    budget: float = 28.0  # TELEGRAM_RATE: notices and broadcasts a second, bot-wide, after replies
     retries: int = 3  # notices and broadcasts: resends of a message that never left
     backoff: float = 2.0  # seconds before the first retry, doubled each time
     reply_patience: float = 20.0  # the longest a reply keeps trying, in seconds
@@ -94,15 +93,20 @@ class Pacer:
 
 
 class Budget:
-    """The bot-wide limit: at most `per_second` messages reach Telegram in any second.
+    """The bot-wide limit on messages nobody is waiting for: notices and broadcasts.
+
+    Telegram's limit of about 30 messages a second is for bulk notifications; a reply to a
+    parent who just tapped is not one, so replies never wait for a slot (a burst of 500
+    parents would otherwise queue at 28 a second). They still count: notices and broadcasts
+    take only what the last second's replies left, always leave room for as many replies
+    as the last second brought (at least RESERVE), and take nothing while a reply waits out
+    a "too many requests" (429), which holds everyone.
 
     Telegram counts a message when it arrives, which is somewhere between our sending it and
     its answer coming back; a busy moment can bunch arrivals closer than we sent them. So a
     message in flight counts from the moment it is sent, and a finished one until a second
-    after its answer: whatever Telegram's window, it never sees more than `per_second`.
-    Replies go first: while one waits, notices and broadcasts take no slot, and they always
-    leave room for as many replies as the last second brought (at least RESERVE), so a
-    parent's tap finds a free slot instead of queueing behind a broadcast.
+    after its answer: whatever Telegram's window, it never sees more than `per_second`
+    from us unless parents alone bring more.
     """
 
     RESERVE = 2
@@ -132,7 +136,7 @@ class Budget:
                 room = self.limit if reply else self.limit - self._reserve()
                 if now < self.hold_until:
                     await self.sleep(self.hold_until - now)
-                elif used < room and (reply or not self.replies_waiting):
+                elif reply or (used < room and not self.replies_waiting):
                     self.in_flight += 1
                     if reply:
                         self.replies.append(now)
@@ -329,61 +333,56 @@ class TelegramSender:
             self.budget.done()
 
     async def _call(self, message: Outgoing) -> int | None:
-        """One Bot API call; the message id Telegram gave, when the caller needs it."""
-        markup = keyboard(Screen(message.text, message.rows), self.codec)
-        if message.edit is not None:
-            await self.bot.edit_message_text(
-                chat_id=message.chat_id,
-                message_id=message.edit,
-                text=message.text,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=_preview(message.text),
-                reply_markup=markup,
-            )
-            return message.edit
+        """One Bot API call; the message id Telegram gave (or the edited one).
+
+        Texts go out as raw calls with the keyboard already JSON: PTB would build button
+        objects, serialise them again, and parse the Message that Telegram returns into
+        objects nothing reads (together about a third of a reply's CPU,
+        bench/screening_bench.py). Photos, rare, keep the library's call.
+        """
         if message.photo is not None:
             sent = await self.bot.send_photo(
                 chat_id=message.chat_id,
                 photo=message.photo,
                 caption=message.text,
                 parse_mode=ParseMode.HTML,
-                reply_markup=markup,
+                reply_markup=keyboard(Screen(message.text, message.rows), self.codec),
             )
             return sent.message_id
-        if not message.needs_id and markup is None:
-            # The raw call skips building a Message object from the answer, which is half
-            # the CPU of a send, and nothing reads it.
-            await self.bot.do_api_request(
-                "sendMessage",
-                api_kwargs={
-                    "chat_id": message.chat_id,
-                    "text": message.text,
-                    "parse_mode": "HTML",
-                },
-            )
-            return None
-        sent = await self.bot.send_message(
-            chat_id=message.chat_id,
-            text=message.text,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=_preview(message.text),
-            reply_markup=markup,
-        )
-        return sent.message_id
+        params: dict[str, Any] = {
+            "chat_id": message.chat_id,
+            "text": message.text,
+            "parse_mode": "HTML",
+        }
+        markup = keyboard_json(Screen(message.text, message.rows), self.codec)
+        if markup is not None:
+            params["reply_markup"] = markup
+        if "<a " in message.text:
+            # No link previews: they push the buttons off a phone's screen. Set only where
+            # the text has a link (Telegram previews nothing else).
+            params["link_preview_options"] = _NO_PREVIEW
+        if message.edit is not None:
+            params["message_id"] = message.edit
+            await self.bot.do_api_request("editMessageText", api_kwargs=params)
+            return message.edit
+        sent = await self.bot.do_api_request("sendMessage", api_kwargs=params)
+        return _message_id(sent)
 
 
-def _preview(text: str) -> LinkPreviewOptions | None:
-    """No link previews (they push the buttons off a phone's screen); set only when the text
-    has a link, because serialising the option on every message costs about a tenth of a reply."""
-    return _NO_PREVIEW if "<a " in text else None
+def _message_id(result: Any) -> int | None:
+    """The id in a raw sendMessage answer (a Message as JSON)."""
+    message_id = result.get("message_id") if isinstance(result, dict) else None
+    return message_id if isinstance(message_id, int) else None
 
 
 def quiet_raw_call_warning() -> None:
-    """PTB warns on do_api_request('sendMessage'); we call it on purpose (see _call)."""
+    """PTB warns on do_api_request for a method it has; we call it on purpose (see _call)."""
     from telegram.warnings import PTBUserWarning
 
     warnings.filterwarnings(
-        "ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning
+        "ignore",
+        message=r"Please use 'Bot\.(sendMessage|editMessageText)'",
+        category=PTBUserWarning,
     )
 
 

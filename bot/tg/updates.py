@@ -19,7 +19,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from telegram import Update
@@ -33,10 +34,22 @@ INFLIGHT_POLL = (0.05, 0.25)  # while updates are in flight: poll at most / at l
 
 
 class Inbox:
-    """Which fetched updates are still being handled, so they are not confirmed yet."""
+    """Which fetched updates are still being handled, so they are not confirmed yet.
 
-    def __init__(self) -> None:
+    While `enough` or more are waiting, the next poll waits for progress: it could only fetch
+    those same updates again (Telegram answers from the oldest unconfirmed one), and a new
+    one would queue behind them anyway. Measured at 500 parents at once, without this the
+    bot downloaded every waiting update again on every poll (23 KB per tap instead of 1.5).
+    """
+
+    def __init__(self, enough: int = 32) -> None:
+        self.enough = enough
         self.unhandled: set[int] = set()
+        # Whether polling still hands updates on (bot/tg/app.py points it at the Updater):
+        # a poll that returns after the bot began to stop keeps what it fetched unconfirmed
+        # (Telegram delivers it again after the restart) instead of handing it on, which
+        # PTB would log as CRITICAL "Updater stopped unexpectedly".
+        self.accepting: Callable[[], bool] = lambda: True
         self.progress = asyncio.Event()
         self.last_poll = 0.0
         # Set after a 409 Conflict (another process polls with this token): the bot stops,
@@ -58,6 +71,33 @@ class Inbox:
         if pause > 0:
             await asyncio.sleep(pause)
         self.last_poll = loop.time()
+
+
+class RecentUpdates:
+    """Update ids handled or being handled by this process, the latest `KEEP`: a repeated
+    delivery (a webhook retried, a duplicate in a batch) is skipped, not answered twice.
+
+    Kept in memory only: an update Telegram delivers again after a restart was left
+    unconfirmed by a process that is gone, so it must be handled (bot/tg/updates.py confirms
+    an update only once it has been handled), and a record on disk would change nothing but
+    cost a write on every update.
+    """
+
+    KEEP = 10_000
+
+    def __init__(self) -> None:
+        self._ids: set[int] = set()
+        self._order: deque[int] = deque()
+
+    def first_time(self, update_id: int) -> bool:
+        """True the first time this process sees `update_id`; it is remembered from now."""
+        if update_id in self._ids:
+            return False
+        self._ids.add(update_id)
+        self._order.append(update_id)
+        if len(self._order) > self.KEEP:
+            self._ids.discard(self._order.popleft())
+        return True
 
 
 class TolerantBot(ExtBot[None]):
@@ -91,6 +131,8 @@ class TolerantBot(ExtBot[None]):
             return ()
         fetched_up_to = offset  # PTB asks for what follows what it was given
         if inbox.unhandled:
+            await inbox.wait_for_progress()
+        while len(inbox.unhandled) >= inbox.enough and inbox.accepting():
             await inbox.wait_for_progress()
         if inbox.unhandled:
             # Confirm nothing that is still being handled; Telegram answers at once (those
@@ -127,6 +169,8 @@ class TolerantBot(ExtBot[None]):
             raise
         if fetched_up_to:  # drop what PTB was given already (it is being handled)
             result = [r for r in result if not _id_below(r, fetched_up_to)]
+        if not inbox.accepting():
+            return ()  # stopping: nothing new is handed on, so nothing new is confirmed
         updates = [u for u in (parse_update(raw, self) for raw in result) if u is not None]
         # An update without an id cannot be confirmed, so it cannot be handed on either.
         inbox.unhandled.update(u.update_id for u in updates)

@@ -226,6 +226,7 @@ class FloodLimit:
         self.per_second, self.per_chat, self.clock = per_second, per_chat, clock
         self.recent: deque[tuple[float, int | None]] = deque()
         self.refused = 0
+        self.refused_chats: Counter[int | None] = Counter()  # whose messages met a 429
 
     def admit(self, chat_id: int | None) -> int | None:
         """None if the call may go (and it is counted); else the seconds to wait."""
@@ -237,6 +238,7 @@ class FloodLimit:
             full = sum(1 for _, c in self.recent if c == chat_id) >= self.per_chat
         if full:
             self.refused += 1
+            self.refused_chats[chat_id] += 1
             return max(1, math.ceil(self.recent[0][0] + 1.0 - now))
         self.recent.append((now, chat_id))
         return None

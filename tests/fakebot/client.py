@@ -59,13 +59,19 @@ class ChatClient:
         self.chat: JSON = {key: value for key, value in chat.items() if value is not None}
         api.register_chat(self.chat)
         self._query_ids: list[str] = []
+        # True: updates go to the running application's update queue, as polling hands them
+        # over (its update processor decides when each runs); False: handled at once.
+        self.queued = False
         self._last_text_message: JSON | None = None
 
     # --- acting ------------------------------------------------------------------------------
 
     async def deliver(self, update: Update) -> Update:
         """Feed an Update to the application (again), e.g. to test duplicate deliveries."""
-        await self.app.process_update(update)
+        if self.queued:
+            await self.app.update_queue.put(update)
+        else:
+            await self.app.process_update(update)
         return update
 
     async def send(self, text: str, *, update_id: int | None = None) -> Update:

@@ -32,6 +32,9 @@ hooks see it in `exchange.path`, so a test can tell which of several processes c
 A transport fault injected with `api.fail_network` becomes a dropped connection.
 
 For load (a benchmark), serve `FakeBotAPI(keep_history=False)`: only counters are kept.
+`FakeBotServer(latency=0.05)` adds a round trip to Telegram to every call but the getUpdates
+long poll: each request waits on its own (concurrent calls overlap), after `before` saw it
+arrive and before the fake handles it.
 """
 
 from __future__ import annotations
@@ -125,6 +128,7 @@ class FakeBotServer:
         api: the fake to serve (a fresh one by default).
         token: when set, calls for another token are answered 401 like Telegram.
         host, port: where to listen (port 0: any free port).
+        latency: seconds added to every call but getUpdates (a round trip to Telegram).
     """
 
     def __init__(
@@ -134,8 +138,10 @@ class FakeBotServer:
         token: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        latency: float = 0.0,
     ) -> None:
         self.api = api or FakeBotAPI()
+        self.latency = latency
         self.token = token
         self.host, self.port = host, port
         self.before: Hook | None = None
@@ -271,6 +277,9 @@ class FakeBotServer:
         exchange = Exchange(path, method, form.parameters)
         if self.before is not None:
             self.before(exchange)
+        if self.latency > 0 and method != "getUpdates":
+            # Awaited in this connection's own task: calls on other connections overlap.
+            await asyncio.sleep(self.latency)
         try:
             status, payload = await self.api.do_request(path, "POST", form)  # type: ignore[arg-type]
         except TelegramError:  # an injected transport fault: the connection drops

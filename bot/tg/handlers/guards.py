@@ -21,9 +21,10 @@ async def admit(update: Update, context: BotContext) -> None:
     # The screening is one-to-one: in a group, a parent's answers would be seen by others.
     if chat is None or chat.type != ChatType.PRIVATE:
         raise ApplicationHandlerStop
-    # Telegram may deliver an update twice (retries, a restart before the offset was
-    # confirmed); the second copy must not count or answer twice.
-    if not context.services.storage.claim_update(update.update_id):
+    # Telegram may deliver an update twice while this process runs (a webhook retried);
+    # the second copy must not count or answer twice. After a restart it is handled: the
+    # process that had it is gone (bot/tg/updates.py RecentUpdates).
+    if not context.app.recent_updates.first_time(update.update_id):
         log.info("skipped a repeated delivery of an update")
         raise ApplicationHandlerStop
 
