@@ -125,6 +125,17 @@ def test_numpy_loaded_first_is_left_alone(tmp_path: Path) -> None:
     assert loaded_after(code, tmp_path) == ["numpy", "sqlite_utils"]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="the Windows zones are real there")
+def test_dateutil_skips_the_windows_zones_without_loading_ctypes(tmp_path: Path) -> None:
+    code = (
+        "import sys, bot.storage, sqlite_utils.db, dateutil.tz.tz as tz\n"
+        "assert tz.tzwin is None and 'ctypes' not in sys.modules, sorted(sys.modules)\n"
+        "try:\n    import dateutil.tz.win\nexcept ImportError:\n    pass\n"
+        "else:\n    raise AssertionError('the zones load here: the hook changed something')"
+    )
+    assert loaded_after(code, tmp_path) == ["sqlite_utils"]
+
+
 def _guarded_by_if_np(tree: ast.Module) -> list[int]:
     """Lines where a module reads `np` outside an `if np:` block (the import itself aside)."""
     unguarded: list[int] = []
