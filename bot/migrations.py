@@ -187,3 +187,102 @@ def m006_updates_remembered_in_memory(db: Database) -> None:
     # claim written for every update cost a commit per answer, and after a restart it was
     # overridden anyway (the claiming process was gone). Nothing in it identifies anyone.
     db.table("processed_updates").drop(ignore=True)
+
+
+# --- m007: the outcome rollup ---------------------------------------------------------------
+# These helpers belong to m007 alone: a later migration that needs other SQL writes its own.
+
+# What the statistics count outcomes by; one outcome_counts row per combination in use.
+_ROLLUP_GROUP = ("day", "lang", "source", "status", "outcome_id", "stopped_at")
+
+
+def _same_group(row: str) -> str:
+    """outcome_counts rows of the group of `row` (NEW or OLD in a trigger)."""
+    # IS, not =: outcome_id and stopped_at are often NULL, and NULL = NULL is not true. For
+    # the same reason a UNIQUE index (hence ON CONFLICT) would not keep NULL groups single.
+    return "\n            AND ".join(f"{column} IS {row}.{column}" for column in _ROLLUP_GROUP)
+
+
+def _count_in(row: str) -> str:
+    """Trigger statements adding one outcome row to its group, which may be new."""
+    values = ", ".join(f"{row}.{column}" for column in _ROLLUP_GROUP)
+    return f"""
+    UPDATE outcome_counts SET n = n + 1, booked = booked + {row}.booked
+        WHERE {_same_group(row)};
+    -- changes(): the rows the UPDATE just above changed (none when the group is new).
+    INSERT INTO outcome_counts ({", ".join(_ROLLUP_GROUP)}, n, booked)
+        SELECT {values},
+            1, {row}.booked
+        WHERE changes() = 0;"""
+
+
+def _count_out(row: str) -> str:
+    """Trigger statements taking one outcome row out of its group, dropping it when empty."""
+    # An empty group must go: compute_stats would list it (a language, a day) with zeros.
+    return f"""
+    UPDATE outcome_counts SET n = n - 1, booked = booked - {row}.booked
+        WHERE {_same_group(row)};
+    DELETE FROM outcome_counts
+        WHERE {_same_group(row)}
+            AND n = 0;"""
+
+
+@migrations()
+def m007_outcome_counts(db: Database) -> None:
+    # The statistics read this rollup of the outcome log instead of the log itself: 360,000
+    # groups for the benchmark's 5 million outcomes (bench/stats_bench.py), counted in a fifth
+    # of the time. Nothing in it is finer than the outcome rows it sums (no session id, no
+    # answers).
+    db.table("outcome_counts").create(
+        {
+            "day": str,
+            "lang": str,
+            "source": str,
+            "status": str,
+            "outcome_id": str,
+            "stopped_at": str,
+            "n": int,  # outcome rows in the group
+            "booked": int,  # the sum of their `booked` (0 or 1 each)
+        },
+        not_null={"day", "lang", "source", "status", "n", "booked"},
+    )
+    # Covering, in the order compute_stats groups by; the triggers find a group with it too.
+    db.table("outcome_counts").create_index(
+        ["lang", "source", "status", "outcome_id", "stopped_at", "day", "n", "booked"],
+        index_name="idx_outcome_counts_groups",
+    )
+    # Covering, for the timeline (per status and day).
+    db.table("outcome_counts").create_index(
+        ["status", "day", "n"], index_name="idx_outcome_counts_days"
+    )
+    # Every way the code writes `outcomes` is covered: INSERT OR IGNORE when a screening
+    # ends (a trigger fires only for a row really inserted) and the UPDATE of `booked` on a
+    # Book press. The UPDATE trigger covers every counted column and the DELETE trigger any
+    # purge, for changes by hand. INSERT OR REPLACE deletes the row it replaces without a
+    # trigger unless recursive_triggers is on: sqlite_utils.Database (Storage) turns it on,
+    # the sqlite3 shell does not, so a REPLACE by hand there would count that row twice.
+    counted = ", ".join((*_ROLLUP_GROUP, "booked"))
+    db.execute(
+        f"CREATE TRIGGER outcome_counts_insert AFTER INSERT ON outcomes BEGIN{_count_in('NEW')}"
+        "\nEND"
+    )
+    db.execute(
+        f"CREATE TRIGGER outcome_counts_update AFTER UPDATE OF {counted} ON outcomes"
+        f" BEGIN{_count_out('OLD')}{_count_in('NEW')}\nEND"
+    )
+    db.execute(
+        f"CREATE TRIGGER outcome_counts_delete AFTER DELETE ON outcomes BEGIN{_count_out('OLD')}"
+        "\nEND"
+    )
+    # The rows already logged. This migration runs in one transaction, so no write can fall
+    # between the triggers and this backfill. Grouped in the order of idx_outcomes_stats (m003),
+    # which SQLite reads instead of sorting the log.
+    db.execute(
+        """
+        INSERT INTO outcome_counts
+            (lang, source, status, outcome_id, stopped_at, day, n, booked)
+        SELECT lang, source, status, outcome_id, stopped_at, day, COUNT(*), SUM(booked)
+        FROM outcomes
+        GROUP BY lang, source, status, outcome_id, stopped_at, day
+        """
+    )

@@ -136,17 +136,6 @@ def test_missing_feature_tables_count_as_zero(tmp_path: Path) -> None:
     store.close()
 
 
-def test_aggregation_runs_in_sql_on_the_stats_index(seeded: Storage) -> None:
-    plans = [
-        row[3]
-        for row in seeded.db.execute(
-            "EXPLAIN QUERY PLAN SELECT lang, source, status, outcome_id, stopped_at, COUNT(*),"
-            " SUM(booked) FROM outcomes GROUP BY lang, source, status, outcome_id, stopped_at"
-        )
-    ]
-    assert any("COVERING INDEX idx_outcomes_stats" in plan for plan in plans), plans
-
-
 # --- suppression ---------------------------------------------------------------------------------
 
 

@@ -1,7 +1,8 @@
 """Aggregate screening statistics for staff: counted in SQL, small cells suppressed.
 
-Every figure is a GROUP BY over the anonymous tables (outcomes, sessions, booking_presses,
-subscription_events, broadcasts); Python only reshapes the few hundred grouped rows.
+Every figure is a GROUP BY over the anonymous tables (outcome_counts, the rollup of outcomes;
+sessions, booking_presses, subscription_events, broadcasts); Python only reshapes the few
+hundred grouped rows.
 `compute_stats` returns raw counts (`Stats`); `Stats.to_json()` is the only view that may
 leave this module, and every output (Telegram, table, JSON, CSV, export, chart) is built
 from it.
@@ -351,15 +352,20 @@ def _has(db: Database, table: str) -> bool:
     return row is not None
 
 
-# One pass over the outcome log (the covering index idx_outcomes_stats, in order), plus the
+# The outcome log is read through its rollup, outcome_counts (m007: one row per day, language,
+# source, status, outcome and stopping question, kept in step by triggers), so `n` is summed
+# where rows were counted. A database not yet migrated to it is read row by row instead.
+_ROLLUP = "outcome_counts"
+_UNROLLED = (
+    "(SELECT day, lang, source, status, outcome_id, stopped_at, 1 AS n, booked FROM outcomes)"
+)
+
+# One pass over the rollup (its covering index idx_outcome_counts_groups, in order), plus the
 # sessions still in progress; every breakdown is then summed from those few hundred groups.
-# Book is pressed after few results: summing only the non-zero `booked` skips a step on
-# most rows (a group without any sums to NULL, which the sums and `or 0` below ignore).
 _GROUPED = """
 WITH g AS MATERIALIZED (
-    SELECT lang, source, status, outcome_id, stopped_at, COUNT(*) AS n,
-        SUM(booked) FILTER (WHERE booked <> 0) AS booked
-    FROM outcomes WHERE {where_o} GROUP BY lang, source, status, outcome_id, stopped_at
+    SELECT lang, source, status, outcome_id, stopped_at, SUM(n) AS n, SUM(booked) AS booked
+    FROM {counts} WHERE {where_o} GROUP BY lang, source, status, outcome_id, stopped_at
     UNION ALL
     SELECT lang, source, 'in_progress', NULL, NULL, COUNT(*), 0
     FROM sessions WHERE {where_s} GROUP BY lang, source
@@ -379,11 +385,10 @@ SELECT 'source', COALESCE(source, ''), SUM(n), SUM(CASE WHEN status = 'completed
     FROM g GROUP BY source
 """
 
-# Per day, for the timeline: the (status, day) index from m001 is read in order, and only
-# counted per group (a per-row expression would cost more than the scan).
+# Per day, for the timeline: the rollup's (status, day, n) index is read in order.
 _DAYS = """
 SELECT day, SUM(n), SUM(CASE WHEN status = 'completed' THEN n ELSE 0 END) FROM (
-    SELECT status, day, COUNT(*) AS n FROM outcomes WHERE {where_o} GROUP BY status, day
+    SELECT status, day, SUM(n) AS n FROM {counts} WHERE {where_o} GROUP BY status, day
     UNION ALL
     SELECT 'in_progress', started_day, COUNT(*) FROM sessions WHERE {where_s}
     GROUP BY started_day
@@ -401,8 +406,9 @@ def compute_stats(
     found: dict[str, dict[str, tuple[int, int]]] = {
         d: {} for d in ("status", "outcome", "dropoff", "lang", "source")
     }
+    counts = _ROLLUP if _has(db, _ROLLUP) else _UNROLLED
     for dimension, key, count, extra in db.execute(
-        _GROUPED.format(where_o=where, where_s=where_s), params + params_s
+        _GROUPED.format(counts=counts, where_o=where, where_s=where_s), params + params_s
     ):
         found[dimension][key] = (count, extra or 0)
     status = {key: n for key, (n, _) in found["status"].items()}
@@ -416,7 +422,7 @@ def compute_stats(
     stats.days = [
         (dt.date.fromisoformat(day), n, done)
         for day, n, done in db.execute(
-            _DAYS.format(where_o=where, where_s=where_s), params + params_s
+            _DAYS.format(counts=counts, where_o=where, where_s=where_s), params + params_s
         )
         if day
     ]
