@@ -254,14 +254,11 @@ class Parent:
         return {"message": message}
 
     def press(self, msg: SentMessage, button: Button) -> JSON:
-        query = {
-            "id": self.api.open_callback_query(self.chat_id),
-            "from": self.user,
-            "message": self.api.message_json(msg),
-            "chat_instance": f"-{self.chat_id}00",
-            "data": button.callback_data,
+        return {
+            "callback_query": self.api.callback_query(
+                self.chat_id, self.user, msg, button.callback_data
+            )
         }
-        return {"callback_query": query}
 
 
 # --- one bot, one burst size ------------------------------------------------------------------

@@ -82,8 +82,7 @@ class Storage:
         # can lose the last transactions, which is acceptable for this data.
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.clock = clock
-        # This process, as far as the database can tell: the lease holder (bot/lease.py)
-        # and the claimer of the updates it handles.
+        # This process, as far as the database can tell: the lease holder (bot/lease.py).
         self.instance = secrets.token_hex(4)
 
     def wait_at_most(self, seconds: float) -> None:

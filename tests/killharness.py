@@ -508,13 +508,7 @@ class SimParent:
         self._push({"message": message}, text)
 
     def press(self, msg: SentMessage, button: Button, what: str) -> None:
-        query = {
-            "id": self.api.open_callback_query(self.chat_id),
-            "from": self.user,
-            "message": self.api.message_json(msg),
-            "chat_instance": f"-{self.chat_id}00",
-            "data": button.callback_data,
-        }
+        query = self.api.callback_query(self.chat_id, self.user, msg, button.callback_data)
         self._push({"callback_query": query}, what)
 
     def _push(self, payload: JSON, what: str) -> None:

@@ -8,7 +8,6 @@ import logging
 
 from telegram import (
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     MaybeInaccessibleMessage,
 )
@@ -20,29 +19,9 @@ from bot.views import Reply, Screen
 log = logging.getLogger(__name__)
 
 
-def keyboard(screen: Screen, codec: CallbackCodec) -> InlineKeyboardMarkup | None:
-    """The screen's buttons as an inline keyboard (callback data signed by the codec)."""
-    if not screen.rows:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(b.label, url=b.url)
-                if b.url
-                else InlineKeyboardButton(b.label, callback_data=codec.encode(b.action))  # type: ignore[arg-type]
-                for b in row
-            ]
-            for row in screen.rows
-        ]
-    )
-
-
-def keyboard_json(screen: Screen, codec: CallbackCodec) -> str | None:
-    """The same keyboard as the Bot API's JSON, built directly: PTB's button objects and
-    their serialisation cost about a fifth of a reply (bench/screening_bench.py)."""
-    if not screen.rows:
-        return None
-    rows = [
+def _button_rows(screen: Screen, codec: CallbackCodec) -> list[list[dict[str, str]]]:
+    """The screen's buttons as the Bot API's JSON: a link, or callback data signed by the codec."""
+    return [
         [
             {"text": b.label, "url": b.url}
             if b.url
@@ -51,6 +30,21 @@ def keyboard_json(screen: Screen, codec: CallbackCodec) -> str | None:
         ]
         for row in screen.rows
     ]
+
+
+def keyboard(screen: Screen, codec: CallbackCodec) -> InlineKeyboardMarkup | None:
+    """The screen's buttons as PTB's inline keyboard (for calls that need the object)."""
+    if not screen.rows:
+        return None
+    return InlineKeyboardMarkup.de_json({"inline_keyboard": _button_rows(screen, codec)}, None)
+
+
+def keyboard_json(screen: Screen, codec: CallbackCodec) -> str | None:
+    """The same keyboard as the Bot API's JSON, built directly: PTB's button objects and
+    their serialisation cost about a fifth of a reply (bench/screening_bench.py)."""
+    if not screen.rows:
+        return None
+    rows = _button_rows(screen, codec)
     return json.dumps({"inline_keyboard": rows}, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -133,7 +133,7 @@ class Budget:
                 while self.replies and self.replies[0] <= now - 1.0:
                     self.replies.popleft()
                 used = len(self.answered) + self.in_flight
-                room = self.limit if reply else self.limit - self._reserve()
+                room = self.limit - self._reserve()  # for notices and broadcasts only
                 if now < self.hold_until:
                     await self.sleep(self.hold_until - now)
                 elif reply or (used < room and not self.replies_waiting):

@@ -492,6 +492,17 @@ class FakeBotAPI(BaseRequest):
         self._open_queries[query_id] = chat_id
         return query_id
 
+    def callback_query(self, chat_id: int, user: JSON, msg: SentMessage, data: str | None) -> JSON:
+        """A press of a button (`data`) on `msg` by `user` in `chat_id`, as the update's
+        callback_query (with a new query id the bot may answer once)."""
+        return {
+            "id": self.open_callback_query(chat_id),
+            "from": user,
+            "message": self.message_json(msg),
+            "chat_instance": f"-{chat_id}00",
+            "data": data,
+        }
+
     def message_json(self, msg: SentMessage) -> JSON:
         """The Bot API `Message` object for a bot message as it looks now."""
         data: JSON = {

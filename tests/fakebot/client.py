@@ -223,15 +223,8 @@ class ChatClient:
         return await self.deliver(update)
 
     async def _press(self, msg: SentMessage, data: str | None, update_id: int | None) -> Update:
-        query_id = self.api.open_callback_query(self.chat_id)
-        self._query_ids.append(query_id)
-        query = {
-            "id": query_id,
-            "from": self.user,
-            "message": self.api.message_json(msg),
-            "chat_instance": f"-{self.chat_id}00",
-            "data": data,
-        }
+        query = self.api.callback_query(self.chat_id, self.user, msg, data)
+        self._query_ids.append(query["id"])
         return await self._update({"callback_query": query}, update_id)
 
     def _newest_keyboard_message(self) -> SentMessage | None:
