@@ -6,6 +6,8 @@ SettingsError with one line naming it; the token's value never appears in that l
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 import zoneinfo
@@ -19,6 +21,9 @@ from flows.schedule import QuietHours, ScheduleError, parse_weekday
 
 _TOKEN = re.compile(r"^\d{3,12}:[A-Za-z0-9_-]{30,64}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_LOG_FORMATS = ("text", "json")
+# Telegram's rule for a webhook's secret_token: 1-256 of these (we ask for 16 at least).
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 BOTFATHER_HELP = (
     "Create a bot with @BotFather in Telegram (send /newbot), then put the token it gives "
     "you in .env as TELEGRAM_BOT_TOKEN=... . To try the screening without Telegram now: "
@@ -51,11 +56,27 @@ class Settings:
     quiet_hours: QuietHours = field(default_factory=lambda: QuietHours.parse("20:00-08:00"))
     drip_weekday: int | None = None  # 0 = Monday; None: no weekly tip
     drip_hour: int = 10  # local hour of the weekly tip
+    # Webhook mode (bot/tg/webhook.py) when set: Telegram posts updates to this https URL.
+    webhook_url: str | None = None
+    # The secret Telegram sends back with every update; derived from PSEUDONYM_KEY unless set.
+    webhook_secret: str | None = field(default=None, repr=False)
+    port: int = 8080  # where webhook mode listens ($PORT on most platforms)
+    # Where error alerts go (a staff group, say); None: to every staff member's own chat.
+    alert_chat_id: int | None = None
+    log_format: str = "text"  # text | json (one JSON object a line, for platforms that parse)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         """TIMEZONE as a zone (validated at load; ZoneInfo caches its instances)."""
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def webhook_secret_token(self) -> str:
+        """The X-Telegram-Bot-Api-Secret-Token: WEBHOOK_SECRET, else stable and derived from
+        PSEUDONYM_KEY (so a restart keeps it, and it is never the key itself)."""
+        if self.webhook_secret:
+            return self.webhook_secret
+        return hmac.new(self.pseudonym_key, b"iep-bot webhook secret", hashlib.sha256).hexdigest()
 
     @property
     def bot_api_base(self) -> str:
@@ -162,6 +183,22 @@ def load_settings(
         raise SettingsError(
             f"DRIP_WEEKDAY must be a weekday like tue (empty: no weekly tip), got {drip_raw!r}"
         ) from None
+    webhook_secret = get("WEBHOOK_SECRET")
+    if webhook_secret is not None and not _WEBHOOK_SECRET.match(webhook_secret):
+        raise SettingsError(
+            "WEBHOOK_SECRET must be 16 to 256 letters, digits, _ or - (or leave it unset: one"
+            " is derived from PSEUDONYM_KEY)"
+        )
+    webhook_url = get("WEBHOOK_URL")
+    alert_raw = get("ALERT_CHAT_ID")
+    alert_chat_id = None
+    if alert_raw is not None:
+        alert_chat_id = _int("ALERT_CHAT_ID", alert_raw, -(10**15), 10**15)
+        if alert_chat_id == 0:
+            raise SettingsError("ALERT_CHAT_ID must be a chat id (a group's starts with -100)")
+    log_format = (get("LOG_FORMAT") or "text").lower()
+    if log_format not in _LOG_FORMATS:
+        raise SettingsError(f"LOG_FORMAT must be text or json, got {log_format!r}")
     content_dir = Path(get("CONTENT_DIR") or DEFAULT_CONTENT_DIR)
     if not content_dir.is_dir():
         raise SettingsError(f"CONTENT_DIR is not a folder: {content_dir}")
@@ -189,4 +226,9 @@ def load_settings(
         quiet_hours=quiet,
         drip_weekday=drip_weekday,
         drip_hour=_int("DRIP_HOUR", get("DRIP_HOUR") or "10", 0, 23),
+        webhook_url=_url("WEBHOOK_URL", webhook_url, https_only=True) if webhook_url else None,
+        webhook_secret=webhook_secret,
+        port=_int("PORT", get("PORT") or "8080", 1, 65535),
+        alert_chat_id=alert_chat_id,
+        log_format=log_format,
     )

@@ -286,3 +286,16 @@ def m007_outcome_counts(db: Database) -> None:
         GROUP BY lang, source, status, outcome_id, stopped_at, day
         """
     )
+
+
+@migrations()
+def m008_operator(db: Database) -> None:
+    # Facts about the database itself, by name: the pseudonym key's fingerprint (a keyed hash
+    # of a fixed text, never the key), so a bot started with another key stops (bot/keys.py).
+    db.table("meta").create({"name": str, "value": str}, pk="name", not_null={"value"})
+    # The running bot's heartbeat, one row, for `iep-bot status` and /health: times, counts,
+    # the kind of the last error; nothing about any parent.
+    db.table("heartbeat").create(
+        {"id": int, "mode": str, "started_at": float, "beat_at": float, "details": str},
+        pk="id",
+    )

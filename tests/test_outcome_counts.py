@@ -221,7 +221,7 @@ def test_the_migration_backfills_the_rows_already_logged_then_keeps_up(tmp_path:
     before = compute_stats(storage.db, since=None, until=None, min_cell=5)
     assert before == log_stats(storage, None, None, 5)
 
-    assert storage.migrate() == [ROLLUP_MIGRATION]
+    assert ROLLUP_MIGRATION in storage.migrate()
     assert_in_step(storage)
     assert compute_stats(storage.db, since=None, until=None, min_cell=5) == before
     play(storage, rng, 80, first=1_000)
