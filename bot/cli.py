@@ -11,8 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,23 +19,20 @@ import click
 
 from bot.broadcast.cli import broadcast
 from bot.cli_errors import Fail, setup_problems_fail
+from bot.db_cli import db
 from bot.logs import configure_logging
+from bot.run_cli import run
 from bot.stats.cli import export, stats
 from bot.wiring import open_content, open_settings, open_storage
 
 if TYPE_CHECKING:
-    from bot.lease import Lease
-    from bot.storage import Storage
+    pass
 
 log = logging.getLogger("iep_bot")
 DIAGRAM_PATH = Path(__file__).resolve().parent.parent / "flows" / "screening.mmd"
 TERMINAL_KEY = b"terminal-chat-only-never-used-for-telegram"
 T = TypeVar("T")
 CONTEXT = {"help_option_names": ["-h", "--help"]}
-# A second `iep-bot run` waits this long for the first to stop (a deploy overlap); longer than
-# the lease's TTL (30 s, bot/lease.py), so a crashed first one's lease runs out meanwhile.
-# A number, not TTL + 15: bot.lease loads the database library (tests/test_startup.py checks).
-LEASE_WAIT = 45.0
 
 
 class _Root(click.Group):
@@ -63,82 +59,7 @@ def cli() -> None:
 
 # --- commands ------------------------------------------------------------------------------
 
-
-@cli.command()
-def run() -> None:
-    """Run the bot with long polling until stopped.
-
-    Example:
-
-    \b
-        TELEGRAM_BOT_TOKEN=123:abc... iep-bot run
-    """
-    from telegram import Update
-
-    from bot.busy import STATEMENT_WAIT
-    from bot.tg.app import build_application
-
-    settings = open_settings(require_token=True)
-    configure_logging(settings.log_level, secrets=[settings.token or ""])
-    content = open_content(settings)
-    storage = open_storage(settings)
-    lease = _take_lease(storage)
-    # From here on a statement blocks the event loop (every parent) for at most this long;
-    # longer waits happen between tries, asynchronously (bot/busy.py).
-    storage.wait_at_most(STATEMENT_WAIT)
-    app = build_application(settings, storage, content, lease=lease)
-    expired = app.services.conversation.expire_all()
-    log.info(
-        "starting: %d languages, database %s, %d expired screenings logged",
-        len(content.languages),
-        settings.database_path,
-        expired,
-    )
-    try:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
-    finally:
-        lease.release()
-        storage.close()
-    if app.stop_reason is not None:
-        raise Fail(app.stop_reason)
-
-
-def _patiently(step: Callable[[], T]) -> T:
-    """A start-up step that waits while another program holds the database's lock."""
-    from bot.busy import DatabaseBusy, wait_for_database
-
-    try:
-        return wait_for_database(step)
-    except DatabaseBusy:
-        raise Fail(
-            "Database problem: it stayed locked by another program (another iep-bot, a"
-            " backup?). Stop it, then try again."
-        ) from None
-
-
-def _take_lease(storage: Storage) -> Lease:
-    """One running bot per database: wait for another one's lease to end (a deploy overlap),
-    then give up with one line."""
-    from bot.lease import Lease
-
-    lease = Lease(storage)
-    deadline = time.monotonic() + LEASE_WAIT
-    told = False
-    while (holder := _patiently(lease.acquire)) is not None:
-        if time.monotonic() >= deadline:
-            raise Fail(
-                f"Another iep-bot is running on this database ({holder.name}). Only one may"
-                " run at a time; stop it, or wait until it has stopped."
-            )
-        if not told:
-            log.warning(
-                "another iep-bot (%s) holds this database; waiting up to %.0f s for it to stop",
-                holder.name,
-                LEASE_WAIT,
-            )
-            told = True
-        time.sleep(1.0)
-    return lease
+cli.add_command(run)
 
 
 @cli.command(short_help="The screening in the terminal, no Telegram or token needed.")
@@ -171,36 +92,7 @@ def chat(lang: str | None) -> None:
     storage.close()
 
 
-@cli.group(context_settings=CONTEXT)
-def db() -> None:
-    """Database commands.
-
-    Example:
-
-    \b
-        iep-bot db migrate
-    """
-
-
-@db.command()
-def migrate() -> None:
-    """Bring the database schema up to date.
-
-    Example:
-
-    \b
-        DATABASE_PATH=/data/bot.sqlite3 iep-bot db migrate
-    """
-    from bot.storage import Storage
-
-    settings = open_settings()
-    storage = Storage(settings.database_path)
-    applied = storage.migrate()
-    click.echo(
-        f"{settings.database_path}: "
-        + (f"applied {', '.join(applied)}" if applied else "up to date")
-    )
-    storage.close()
+cli.add_command(db)
 
 
 @cli.group(context_settings=CONTEXT)
@@ -270,7 +162,7 @@ def check() -> None:
     )
 
 
-# Commands that live beside their feature.
+# Commands that live beside their feature (run and db: bot/run_cli.py, bot/db_cli.py).
 cli.add_command(broadcast)
 cli.add_command(stats)
 cli.add_command(export)

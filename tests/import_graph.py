@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("wiring", ["bot.wiring"]),
     ("adapters", ["bot.tg", "bot.terminal"]),
     # Any module named `*.cli` lands here too, whatever its package (see layer_of).
-    ("command line", ["bot.cli", "bot.__main__", "bot.cli_errors"]),
+    ("command line", ["bot.cli", "bot.__main__", "bot.cli_errors", "bot.run_cli", "bot.db_cli"]),
 ]
 # fmt: on
 # Layers 0-3 must run without Telegram: the terminal chat and the tests use them as they are.

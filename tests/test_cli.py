@@ -143,7 +143,7 @@ def test_ctrl_c_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli_module, "open_settings", interrupted)
-    assert main(["db", "migrate"]) == 130
+    assert main(["flow", "diagram"]) == 130
 
 
 def test_the_console_script_exits_with_mains_status(tmp_path: Path) -> None:

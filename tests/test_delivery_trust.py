@@ -123,7 +123,7 @@ def test_a_second_run_waits_then_exits_with_one_line(
     other = Storage(settings.database_path)
     other.migrate()
     assert Lease(other).acquire() is None  # the first bot is running
-    monkeypatch.setattr("bot.cli.LEASE_WAIT", 0)
+    monkeypatch.setattr("bot.run_cli.LEASE_WAIT", 0)
     env = {
         "TELEGRAM_BOT_TOKEN": settings.token,
         "DATABASE_PATH": str(settings.database_path),

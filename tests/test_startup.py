@@ -24,6 +24,7 @@ from telegram.error import InvalidToken
 
 import bot.cli
 import bot.lease
+import bot.run_cli
 from bot.content import DEFAULT_CONTENT_DIR, load_yaml
 from bot.storage import Storage
 from flows.spec import ContentError
@@ -103,8 +104,8 @@ def test_the_chart_still_gets_numpy(seeded_db: Path) -> None:
 
 
 def test_the_lease_wait_outlasts_the_lease() -> None:
-    # bot.cli holds the number itself (bot.lease loads the database library).
-    assert bot.cli.LEASE_WAIT == bot.lease.TTL + 15
+    # bot.run_cli holds the number itself (bot.lease loads the database library).
+    assert bot.run_cli.LEASE_WAIT == bot.lease.TTL + 15
 
 
 # --- the numpy hook (bot/__init__.py) ------------------------------------------------------
