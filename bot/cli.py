@@ -8,9 +8,11 @@ runs: importing the command line loads click and little else, so `iep-bot --help
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,10 +20,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from bot.broadcast.cli import broadcast
-from bot.cli_errors import Fail, setup_problems_fail
+from bot.cli_errors import Fail, setup_problems_fail, storage_problems_fail
 from bot.db_cli import db
 from bot.logs import configure_logging
-from bot.run_cli import run
+from bot.run_cli import run, status
 from bot.stats.cli import export, stats
 from bot.wiring import open_content, open_settings, open_storage
 
@@ -36,13 +38,14 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
 class _Root(click.Group):
-    """The root group: a setup problem anywhere below is one line and exit status 2."""
+    """The root group: a setup problem anywhere below, or a database or disk error while a
+    command runs, is one line and exit status 2."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # in the order added: the order of the README
 
     def invoke(self, ctx: click.Context) -> Any:
-        with setup_problems_fail():
+        with setup_problems_fail(), storage_problems_fail():
             return super().invoke(ctx)
 
 
@@ -60,6 +63,7 @@ def cli() -> None:
 # --- commands ------------------------------------------------------------------------------
 
 cli.add_command(run)
+cli.add_command(status)
 
 
 @cli.command(short_help="The screening in the terminal, no Telegram or token needed.")
@@ -171,8 +175,9 @@ cli.add_command(export)
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status; the console script exits with it.
 
-    0 on success, 1 when `content check` finds problems, 2 for a one-line problem or a usage
-    error, 130 on Ctrl-C. Errors go to stderr as one line, never a traceback.
+    0 on success, 1 when `content check` finds problems, 2 for a one-line problem, a usage
+    error or a bug, 130 on Ctrl-C. Errors go to stderr as one line, never a traceback (a bug's
+    traceback only with LOG_LEVEL=DEBUG, secrets redacted).
     """
     # Durations from PTB as timedelta (PTB 23's default); the broadcast engine handles both.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -182,9 +187,49 @@ def main(argv: Sequence[str] | None = None) -> int:
             prog_name="iep-bot",
             standalone_mode=False,
         )
-    except click.ClickException as exc:  # Fail, and click's own usage errors
+    except click.UsageError as exc:  # one line: what is wrong, and where the help is
+        where = exc.ctx.command_path if exc.ctx is not None else "iep-bot"
+        said = " ".join(exc.format_message().split()).rstrip(".")
+        click.echo(f"{said}. Help: {where} --help", err=True)
+        return exc.exit_code
+    except click.ClickException as exc:  # Fail: its one line
         exc.show()
         return exc.exit_code
     except (click.Abort, KeyboardInterrupt):  # Ctrl-C (click turns it into Abort)
         return 130
+    except BrokenPipeError:  # whoever read our output stopped (iep-bot stats | head)
+        with contextlib.suppress(OSError, ValueError):
+            # Python would complain when it flushes stdout at exit; there is no one to tell.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as if killed by SIGPIPE, as other command-line tools end
+    except Exception as exc:  # a bug: one line, the details when asked for
+        _report_bug(exc)
+        return 2
     return result if isinstance(result, int) else 0
+
+
+def _report_bug(exc: Exception) -> None:
+    """The exception's type in one line; with LOG_LEVEL=DEBUG its traceback before it,
+    every secret setting redacted (an exception's message may hold anything, even the token)."""
+    import traceback
+
+    from bot.config import raw_settings, secret_values
+
+    try:
+        values = raw_settings()
+    except Exception:  # an unreadable .env: the environment alone
+        values = dict(os.environ)
+    kind = type(exc).__qualname__
+    if type(exc).__module__ != "builtins":
+        kind = f"{type(exc).__module__}.{kind}"
+    more = "Run again with LOG_LEVEL=DEBUG to see the details."
+    if values.get("LOG_LEVEL", "").strip().upper() == "DEBUG":
+        details = "".join(traceback.format_exception(exc))
+        for secret in secret_values(values):
+            details = details.replace(secret, "[redacted]")
+        click.echo(details.rstrip(), err=True)
+        more = "The details are above."
+    click.echo(
+        f"Unexpected error: {kind} (a bug in iep-bot, or something it did not expect). {more}",
+        err=True,
+    )

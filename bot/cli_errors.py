@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Any
 
 import click
@@ -32,3 +33,28 @@ def setup_problems_fail() -> Iterator[None]:
         yield
     except SetupProblem as exc:
         raise Fail(str(exc)) from None
+
+
+@contextmanager
+def storage_problems_fail() -> Iterator[None]:
+    """Turn a database or disk error raised inside (a command reading or writing the database
+    after it opened, a full disk) into Fail, in the words open_storage uses."""
+    try:
+        yield
+    except Exception as exc:
+        # Loaded only when something failed: importing the command line stays light.
+        from bot.db_errors import is_storage_error, storage_problem
+
+        if not is_storage_error(exc):
+            raise
+        raise Fail(storage_problem(exc, _configured_database_path())) from None
+
+
+def _configured_database_path() -> Path | None:
+    """DATABASE_PATH as the command read it, to name the file (None if settings are bad)."""
+    from bot.config import SettingsError, load_settings
+
+    try:
+        return load_settings().database_path
+    except SettingsError:
+        return None

@@ -29,6 +29,13 @@ EXPLAINER_PAGE_LIMIT = 450  # visible characters of one page: one phone screen w
 MESSAGE_LIMIT = 4096  # Telegram's hard limit for a text message
 _LANG = re.compile(r"^[a-z]{2,3}$")
 _CORE_FILES = {"ui", "screening", "learn", "tips", "crisis"}
+SOURCES_FILE = "sources.yaml"
+# Sources the bot writes itself: no start, `iep-bot chat`, anything not listed, and the name
+# older versions gave a malformed link. A listed source may not take one of them.
+RESERVED_SOURCES = ("direct", "terminal", "other", "unknown")
+# Telegram's rule for a start parameter (1-64 of A-Za-z0-9_-), in lower case: a link's word
+# is matched whatever its case, so two listed words may never differ by case alone.
+_SOURCE = re.compile(r"^[a-z0-9_-]{1,64}$")
 
 
 def _yaml12(base: Any) -> Any:
@@ -143,6 +150,21 @@ class Content:
     spec: ScreeningSpec
     languages: Mapping[str, LanguagePack]
     root: Path
+    # The deep-link sources the practice uses (content/sources.yaml), lower case.
+    sources: tuple[str, ...] = ()
+
+    @property
+    def known_sources(self) -> tuple[str, ...]:
+        """Every source the bot may store: the listed ones and its own."""
+        return (*self.sources, *RESERVED_SOURCES)
+
+    def source_of(self, payload: str | None) -> str:
+        """A /start payload as the source to store: `direct` without one, a listed source
+        (whatever its case), else `other`: never what a parent typed."""
+        if not payload:
+            return "direct"
+        word = payload.lower()
+        return word if word in self.sources else "other"
 
     def pack(self, code: str | None) -> LanguagePack:
         """The pack for a language code, falling back to the reference language."""
@@ -349,6 +371,45 @@ def load_language(root: Path, code: str, spec: ScreeningSpec) -> LanguagePack:
     return pack
 
 
+def read_sources(root: Path) -> tuple[tuple[str, ...], list[ContentError]]:
+    """content/sources.yaml: the valid sources, and every problem found (file and key each).
+
+    No file lists no source: every deep link then counts as `other`.
+    """
+    path = root / SOURCES_FILE
+    if not path.exists():
+        return (), []
+    try:
+        raw = load_yaml(path)
+    except ContentError as exc:  # a syntax error
+        return (), [exc]
+    listed = raw.get("sources") if isinstance(raw, Mapping) else None
+    if not isinstance(listed, list):
+        return (), [ContentError(str(path), "sources", "expected a list of words")]
+    found: list[str] = []
+    problems: list[ContentError] = []
+    for i, word in enumerate(listed):
+        problem = _source_problem(word, found)
+        if problem:
+            problems.append(ContentError(str(path), f"sources[{i}]", problem))
+        else:
+            found.append(str(word))
+    return tuple(found), problems
+
+
+def _source_problem(word: object, earlier: list[str]) -> str | None:
+    if not isinstance(word, str) or not _SOURCE.match(word):
+        return (
+            f"{word!r}: use 1 to 64 lower-case letters, digits, _ or - (what Telegram allows"
+            " after ?start=)"
+        )
+    if word in RESERVED_SOURCES:
+        return f"{word!r} is taken by the bot ({', '.join(RESERVED_SOURCES)}): pick another word"
+    if word in earlier:
+        return f"{word!r} is listed twice"
+    return None
+
+
 def load_content(root: Path = DEFAULT_CONTENT_DIR) -> Content:
     """Load and validate everything under content/; raise ContentError on the first problem."""
     spec = parse_spec(load_yaml(root / "screening.yaml"), str(root / "screening.yaml"))
@@ -356,7 +417,10 @@ def load_content(root: Path = DEFAULT_CONTENT_DIR) -> Content:
     if REFERENCE_LANGUAGE not in codes:
         raise ContentError(str(root), REFERENCE_LANGUAGE, "the reference language is missing")
     languages = {code: load_language(root, code, spec) for code in codes}
-    return Content(spec=spec, languages=languages, root=root)
+    sources, problems = read_sources(root)
+    if problems:
+        raise problems[0]
+    return Content(spec=spec, languages=languages, root=root, sources=sources)
 
 
 # --- checks shared by the loader, `iep-bot content check` and the tests ------------------

@@ -69,6 +69,11 @@ class Lease:
             "DELETE FROM instance_lease WHERE id = 1 AND holder = ?", [self.name]
         )
 
+    def held(self) -> bool:
+        """Whether the lease is ours and unexpired now."""
+        holder = self.holder()
+        return holder is not None and holder.name == self.name
+
     def holder(self) -> Holder | None:
         row = self.storage.db.execute(
             "SELECT holder, expires_at FROM instance_lease WHERE id = 1"

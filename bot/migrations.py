@@ -1,10 +1,15 @@
 """Schema migrations (sqlite-utils Migrations). Append new steps; never edit an applied one.
 
+Each step's docstring is one line for operators: `iep-bot db migrate` and the start-up log
+print it when the step is applied (describe()). Editing a docstring changes no database.
+
 Privacy rule for every table here: no chat id, user id, username, name or free text of a
 parent, except where sending needs a raw chat id (a subscription) and only until opt-out.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -14,6 +19,7 @@ migrations = Migrations("iep_bot")
 
 @migrations()
 def m001_screening(db: Database) -> None:
+    """Screenings in progress, the anonymous outcome log, language choices and deep-link sources."""
     # In-progress screenings, keyed by HMAC(chat id): the only per-chat state we keep.
     db.table("sessions").create(
         {
@@ -64,6 +70,7 @@ def m001_screening(db: Database) -> None:
 
 @migrations()
 def m002_broadcast(db: Database) -> None:
+    """Tip subscribers, and broadcasts with their delivery queue."""
     # Parents who asked for tips. The ONLY raw chat id for this feature: needed to send,
     # deleted on /stop, /forget, or when Telegram says the parent blocked the bot.
     db.table("subscribers").create(
@@ -132,6 +139,7 @@ def m002_broadcast(db: Database) -> None:
 
 @migrations()
 def m003_stats_indexes(db: Database) -> None:
+    """Indexes that make the statistics fast."""
     # One covering index for the staff statistics (bot/stats.py): its single GROUP BY reads
     # this index in order instead of the wide outcome rows (answers JSON), so a million rows
     # are counted in a fraction of a second.
@@ -146,6 +154,7 @@ def m003_stats_indexes(db: Database) -> None:
 
 @migrations()
 def m004_compose(db: Database) -> None:
+    """Staff's unfinished broadcasts survive a restart; the weekly tip runs once a week."""
     # A staff member's unfinished broadcast, so a restart loses nothing. Keyed by the staff
     # member's Telegram user id: staff, never parents; deleted on Confirm, Cancel or expiry.
     db.table("compose_drafts").create(
@@ -171,6 +180,7 @@ def m004_compose(db: Database) -> None:
 
 @migrations()
 def m005_one_sender(db: Database) -> None:
+    """One running bot per database (a lease)."""
     # One running bot per database: the instance holding this row polls and sends; another
     # waits or exits (bot/lease.py). `holder` names a process (host:pid:random), no person.
     db.table("instance_lease").create(
@@ -183,6 +193,7 @@ def m005_one_sender(db: Database) -> None:
 
 @migrations()
 def m006_updates_remembered_in_memory(db: Database) -> None:
+    """Repeated Telegram updates are recognised in memory: their table is dropped."""
     # A repeated delivery is recognised in memory now (bot/tg/updates.py RecentUpdates): a
     # claim written for every update cost a commit per answer, and after a restart it was
     # overridden anyway (the claiming process was gone). Nothing in it identifies anyone.
@@ -229,6 +240,7 @@ def _count_out(row: str) -> str:
 
 @migrations()
 def m007_outcome_counts(db: Database) -> None:
+    """A rollup of the outcome log that the statistics read (kept by triggers)."""
     # The statistics read this rollup of the outcome log instead of the log itself: 360,000
     # groups for the benchmark's 5 million outcomes (bench/stats_bench.py), counted in a fifth
     # of the time. Nothing in it is finer than the outcome rows it sums (no session id, no
@@ -290,6 +302,7 @@ def m007_outcome_counts(db: Database) -> None:
 
 @migrations()
 def m008_operator(db: Database) -> None:
+    """The pseudonym key's fingerprint, and the running bot's heartbeat."""
     # Facts about the database itself, by name: the pseudonym key's fingerprint (a keyed hash
     # of a fixed text, never the key), so a bot started with another key stops (bot/keys.py).
     db.table("meta").create({"name": str, "value": str}, pk="name", not_null={"value"})
@@ -299,3 +312,18 @@ def m008_operator(db: Database) -> None:
         {"id": int, "mode": str, "started_at": float, "beat_at": float, "details": str},
         pk="id",
     )
+
+
+@migrations()
+def m009_subscriber_chat_ids(db: Database) -> None:
+    """/stop and /forget find a tip subscription by chat id too, whatever key made it."""
+    # A subscription made under an earlier PSEUDONYM_KEY has another keyed hash: the chat id
+    # (kept for sending anyway) still finds it, without reading every subscriber.
+    db.table("subscribers").create_index(["chat_id"], index_name="idx_subscribers_chat_id")
+
+
+def describe(names: Iterable[str]) -> list[str]:
+    """One line per migration for operators: its name and what it changes."""
+    # sqlite-utils keeps the registered steps in order; their docstrings say what each does.
+    docs = {step.name: (step.fn.__doc__ or "").strip() for step in migrations._migrations}
+    return [f"{name}: {docs.get(name) or 'no description'}" for name in names]

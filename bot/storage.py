@@ -9,9 +9,11 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,12 @@ from sqlite_utils import Database
 from bot.migrations import migrations
 from flows.spec import OUTCOME_STATE
 
+log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 # What a tips subscriber may say they care about (subscribers.interest); broadcasts can target one.
 INTERESTS = ("just_starting", "waiting_evaluation", "has_504", "has_iep")
+# meta row: the day free-text deep-link sources from before content/sources.yaml were scrubbed.
+SOURCES_SCRUBBED = "sources_scrubbed"
 
 
 @dataclass
@@ -84,6 +89,10 @@ class Storage:
         self.clock = clock
         # This process, as far as the database can tell: the lease holder (bot/lease.py).
         self.instance = secrets.token_hex(4)
+        # What opening the database did that the operator should hear of (a new file, the
+        # migrations run): `iep-bot run` logs them once Telegram has accepted the bot, so a
+        # bot that cannot start says only why.
+        self.notes: list[str] = []
 
     def wait_at_most(self, seconds: float) -> None:
         """How long one statement waits for another program's write lock (it blocks the
@@ -98,6 +107,30 @@ class Storage:
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def immediate(self) -> Iterator[None]:
+        """One transaction that takes the write lock at once: nothing it reads can change
+        before it commits (another program's writes wait for it meanwhile)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.db.conn.in_transaction:  # an error may have rolled it back already
+                self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # --- facts about the database itself (the meta table) ------------------------------
+
+    def get_meta(self, name: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE name = ?", [name]).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, name: str, value: str, *, replace: bool = True) -> None:
+        """Record a fact; with replace=False an earlier value is kept (first writer wins)."""
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        self.db.execute(f"{verb} INTO meta (name, value) VALUES (?, ?)", [name, value])
 
     def today(self) -> str:
         return dt.datetime.fromtimestamp(self.clock(), dt.UTC).date().isoformat()
@@ -137,6 +170,11 @@ class Storage:
 
     def is_expired(self, session: StoredSession, ttl_seconds: float) -> bool:
         return self.clock() - session.updated_at > ttl_seconds
+
+    def every_session(self) -> list[StoredSession]:
+        """Every stored session (a re-key drops them all: bot/keys.py)."""
+        rows = self.db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions").fetchall()
+        return [_session(row) for row in rows]
 
     def expired_sessions(self, ttl_seconds: float) -> Iterator[StoredSession]:
         rows = self.db.execute(
@@ -235,12 +273,101 @@ class Storage:
     def set_source(self, chat_key: str, source: str) -> None:
         self._set_pref(chat_key, "source", source)
 
-    def forget_chat(self, chat_key: str) -> None:
-        """Delete everything kept under this chat's key (the /forget command)."""
+    def forget_chat(self, chat_key: str, *, chat_id: int | None = None) -> None:
+        """Delete every row keyed by this chat (the /forget command): its screening, its
+        preferences, its subscription (found by `chat_id` too, when made under an earlier
+        PSEUDONYM_KEY), and its keyed hash in broadcast deliveries."""
         with self.db.atomic():
-            self.delete_session(chat_key)
-            self.db.execute("DELETE FROM chat_prefs WHERE chat_key = ?", [chat_key])
-            self.remove_subscriber(chat_key, event="left")
+            keys = [chat_key, *self._subscription_keys(chat_key, chat_id)]
+            marks = ", ".join("?" for _ in keys)
+            self.db.execute(f"DELETE FROM sessions WHERE chat_key IN ({marks})", keys)
+            self.db.execute(f"DELETE FROM chat_prefs WHERE chat_key IN ({marks})", keys)
+            self.remove_subscriber(chat_key, event="left", chat_id=chat_id)
+            self._unlink_deliveries(keys)
+
+    def _unlink_deliveries(self, keys: list[str]) -> None:
+        """A forgotten chat's deliveries keep the broadcasts' audit counts but lose its name:
+        each gets a random key nothing links to. A pending one of a running broadcast will
+        not go (skipped); one being sent right now may have gone (unknown)."""
+        marks = ", ".join("?" for _ in keys)
+        # broadcast_id IN (...) lets SQLite seek the (broadcast_id, chat_key) primary key
+        # once per broadcast instead of reading every delivery.
+        mine = f"broadcast_id IN (SELECT id FROM broadcasts) AND chat_key IN ({marks})"
+        running = [
+            r[0]
+            for r in self.db.execute(
+                f"SELECT DISTINCT broadcast_id FROM deliveries WHERE {mine}"
+                " AND status IN ('pending', 'attempted') AND broadcast_id IN"
+                " (SELECT id FROM broadcasts WHERE status IN ('sending', 'paused'))",
+                keys,
+            ).fetchall()
+        ]
+        for broadcast_id in running:
+            self.db.execute(
+                "UPDATE deliveries SET updated_at = ?, status = CASE status"
+                " WHEN 'pending' THEN 'skipped' ELSE 'unknown' END"
+                f" WHERE broadcast_id = ? AND chat_key IN ({marks})"
+                " AND status IN ('pending', 'attempted')",
+                [self.clock(), broadcast_id, *keys],
+            )
+            self.recount_broadcast(broadcast_id)
+        self.db.execute(
+            f"UPDATE deliveries SET chat_key = lower(hex(randomblob(32))) WHERE {mine}", keys
+        )
+
+    def recount_broadcast(self, broadcast_id: int) -> None:
+        """Copy the delivery tallies onto the broadcast row (its audit record)."""
+        counts = dict(
+            self.db.execute(
+                "SELECT status, count(*) FROM deliveries WHERE broadcast_id = ?"
+                " AND status IN ('sent', 'blocked', 'failed', 'unknown', 'skipped')"
+                " GROUP BY status",
+                [broadcast_id],
+            ).fetchall()
+        )
+        tallies = [counts.get(k, 0) for k in ("sent", "blocked", "failed", "unknown", "skipped")]
+        self.db.execute(
+            "UPDATE broadcasts SET sent = ?, blocked = ?, failed = ?, unknown = ?, skipped = ?"
+            " WHERE id = ?",
+            [*tallies, broadcast_id],
+        )
+
+    # --- deep-link sources --------------------------------------------------------------
+
+    def scrub_sources(self, known: Collection[str]) -> int:
+        """Once per database: sources that are not `known` (free text a parent typed after
+        /start, kept by versions before content/sources.yaml) become `other`. Returns how
+        many rows changed; after the first time it costs one read."""
+        if self.get_meta(SOURCES_SCRUBBED) is not None:
+            return 0
+        keep = sorted(known)
+        marks = ", ".join("?" for _ in keep)
+        changed = 0
+        with self.immediate():
+            if self.get_meta(SOURCES_SCRUBBED) is not None:  # another process was quicker
+                return 0
+            # The rollup is small and holds every source the outcome log does: the log's own
+            # rows are only read when there is something to change.
+            stale = self.db.execute(
+                f"SELECT DISTINCT source FROM outcome_counts WHERE source NOT IN ({marks})", keep
+            ).fetchall()
+            if stale:
+                # The rollup's UPDATE trigger moves each row to its new group (m007).
+                changed += self.db.execute(
+                    "UPDATE outcomes SET source = 'other' WHERE source IN"
+                    f" (SELECT DISTINCT source FROM outcome_counts WHERE source NOT IN ({marks}))",
+                    keep,
+                ).rowcount
+            for table in ("sessions", "chat_prefs"):
+                changed += self.db.execute(
+                    f"UPDATE {table} SET source = 'other' WHERE source NOT IN ({marks})", keep
+                ).rowcount
+            self.set_meta(SOURCES_SCRUBBED, self.today())
+        if changed:
+            self.notes.append(
+                f"{changed} rows held a deep-link source not in content/sources.yaml: now 'other'"
+            )
+        return changed
 
     # --- tip subscriptions ------------------------------------------------------------
 
@@ -253,6 +380,13 @@ class Storage:
     def add_subscriber(self, chat_key: str, chat_id: int, lang: str) -> bool:
         """Subscribe a chat; False if it already was (then only the language is updated)."""
         with self.db.atomic():
+            # One subscription per chat: one made under an earlier PSEUDONYM_KEY is this one.
+            self.db.execute(
+                "UPDATE subscribers SET chat_key = ? WHERE rowid = (SELECT rowid FROM subscribers"
+                " WHERE chat_id = ? AND chat_key != ? LIMIT 1)"
+                " AND NOT EXISTS (SELECT 1 FROM subscribers WHERE chat_key = ?)",
+                [chat_key, chat_id, chat_key, chat_key],
+            )
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO subscribers (chat_key, chat_id, lang, opted_in_day)"
                 " VALUES (?, ?, ?, ?)",
@@ -275,15 +409,32 @@ class Storage:
     def set_subscriber_language(self, chat_key: str, lang: str) -> None:
         self.db.execute("UPDATE subscribers SET lang = ? WHERE chat_key = ?", [lang, chat_key])
 
-    def remove_subscriber(self, chat_key: str, *, event: str) -> bool:
-        """Delete the subscription (and with it the raw chat id); log `event` anonymously."""
+    def remove_subscriber(self, chat_key: str, *, event: str, chat_id: int | None = None) -> bool:
+        """Delete the subscription (and with it the raw chat id); log `event` anonymously.
+
+        With `chat_id`, a subscription of that chat made under an earlier PSEUDONYM_KEY goes
+        too: /stop must work whatever key the parent subscribed under.
+        """
         with self.db.atomic():
-            found = self.get_subscriber(chat_key)
-            if found is None:
-                return False
-            self.db.execute("DELETE FROM subscribers WHERE chat_key = ?", [chat_key])
-            self._subscription_event(event, found["lang"], found["interest"])
-        return True
+            found = self.db.execute(
+                "SELECT chat_key, lang, interest FROM subscribers WHERE chat_key = ?"
+                " OR chat_id = ?",
+                [chat_key, chat_id],
+            ).fetchall()
+            for key, lang, interest in found:
+                self.db.execute("DELETE FROM subscribers WHERE chat_key = ?", [key])
+                self._subscription_event(event, lang, interest)
+        return bool(found)
+
+    def _subscription_keys(self, chat_key: str, chat_id: int | None) -> list[str]:
+        """The keys of this chat's subscriptions made under other keys (none without an id)."""
+        if chat_id is None:
+            return []
+        rows = self.db.execute(
+            "SELECT chat_key FROM subscribers WHERE chat_id = ? AND chat_key != ?",
+            [chat_id, chat_key],
+        ).fetchall()
+        return [str(r[0]) for r in rows]
 
     def _subscription_event(self, event: str, lang: str, interest: str | None) -> None:
         self.db.execute(

@@ -56,8 +56,9 @@ def open_content(settings: Settings) -> Content:
 def open_storage(settings: Settings, *, patience: float | None = None) -> Storage:
     """The database, its schema brought up to date; waits while another program holds a
     lock on it (`patience` seconds, by default bot/busy.py's STARTUP_PATIENCE), then gives
-    one line."""
+    one line. A folder, a junk or damaged file, no permission, a full disk: one line too."""
     from bot.busy import STARTUP_PATIENCE, DatabaseBusy, wait_for_database
+    from bot.db_errors import is_storage_error, storage_problem
     from bot.storage import Storage
 
     if patience is None:
@@ -66,13 +67,24 @@ def open_storage(settings: Settings, *, patience: float | None = None) -> Storag
     def attempt() -> Storage:
         # Short tries, so the wait is measured here and can be announced; afterwards each
         # statement waits up to 5 s (the command line) or less (the running bot).
-        storage = Storage(settings.database_path, busy_timeout=min(1.0, patience))
+        path = settings.database_path
+        new = str(path) != ":memory:" and not path.exists()
+        storage = Storage(path, busy_timeout=min(1.0, patience))
         try:
-            storage.migrate()
+            applied = storage.migrate()
         except BaseException:
             storage.close()
             raise
         storage.wait_at_most(5.0)
+        if new:
+            # Said plainly: a volume that was not mounted looks exactly like this.
+            storage.notes.append(
+                f"created a new, empty database at {path} (expected data? check the volume)"
+            )
+        elif applied:
+            from bot.migrations import describe
+
+            storage.notes.append(f"database upgraded: {'; '.join(describe(applied))}")
         return storage
 
     def waiting() -> None:
@@ -85,6 +97,10 @@ def open_storage(settings: Settings, *, patience: float | None = None) -> Storag
             f"Database problem: {settings.database_path} stayed locked by another program for"
             f" {patience:.0f} s (another iep-bot, a backup?). Stop it, then try again."
         ) from None
+    except Exception as exc:
+        if not is_storage_error(exc):
+            raise
+        raise SetupProblem(storage_problem(exc, settings.database_path)) from None
 
 
 @dataclass

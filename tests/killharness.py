@@ -44,7 +44,7 @@ from tests.fakebot.server import DropConnection, Exchange, FakeBotServer
 
 TOKEN = "123456:KILL-test-token-0123456789-abcdefghij"
 PSEUDONYM_KEY = "kill-test-pseudonym-key-0123456789abcdef"
-BOOKING_URL = "https://book.example.org/consult"
+BOOKING_URL = "https://booking.bright-path-advocacy.org/consult"
 STAFF_ID = 777
 READY_TIMEOUT = 30.0  # seconds a (re)started bot may take to long-poll
 
@@ -69,6 +69,7 @@ def bot_env(db_path: Path, **settings: str) -> dict[str, str]:
         TELEGRAM_BOT_TOKEN=TOKEN,
         PSEUDONYM_KEY=PSEUDONYM_KEY,
         BOOKING_URL=BOOKING_URL,
+        PRACTICE_NAME="Bright Path Advocacy",
         DATABASE_PATH=str(db_path),
         STAFF_IDS=str(STAFF_ID),
         LOG_LEVEL="INFO",

@@ -13,8 +13,13 @@ from click.testing import CliRunner
 
 from bot import cli as cli_module
 from bot.cli import cli, main
+from tests.conftest import PSEUDONYM_KEY, TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
+NO_SUCH_ZONE = (
+    "Setting problem: TIMEZONE is not a known time zone, got 'Nowhere/Nope'"
+    " (use a name like America/Chicago)"
+)
 
 
 def _commands(
@@ -30,9 +35,14 @@ def test_the_command_tree() -> None:
     names = {" ".join(path) for path, _ in _commands(cli)}
     assert names == {
         "run",
+        "status",
         "chat",
         "db",
         "db migrate",
+        "db backup",
+        "db check",
+        "db restore",
+        "db rekey",
         "flow",
         "flow diagram",
         "content",
@@ -95,9 +105,7 @@ def test_an_unknown_time_zone_is_one_line_and_exit_2(
     env = {"TIMEZONE": "Nowhere/Nope", "DATABASE_PATH": str(db)}
     result = CliRunner().invoke(cli, argv, env=env, prog_name="iep-bot")
     assert (result.exit_code, result.stdout) == (2, "")
-    assert (
-        result.stderr == "Setting problem: TIMEZONE is not a known time zone, got 'Nowhere/Nope'\n"
-    )
+    assert result.stderr == f"{NO_SUCH_ZONE}\n"
     assert isinstance(result.exception, SystemExit)  # no traceback: click's own exit
     assert not db.exists()
 
@@ -136,6 +144,79 @@ def test_main_returns_the_status_instead_of_exiting(tmp_path: Path, monkeypatch,
     assert "'twelve' is not a valid integer" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["no-such-command"], "No such command 'no-such-command'. Help: iep-bot --help\n"),
+        (["stats", "--bogus"], "No such option '--bogus'. Help: iep-bot stats --help\n"),
+        (["broadcast", "pause"], "Missing argument 'ID'. Help: iep-bot broadcast pause --help\n"),
+        (
+            ["stats", "--format", "xml"],
+            "Invalid value for '--format': 'xml' is not one of 'table', 'json', 'csv'."
+            " Help: iep-bot stats --help\n",
+        ),
+    ],
+)
+def test_a_usage_error_is_one_line_with_where_the_help_is(
+    argv: list[str],
+    said: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert capsys.readouterr() == ("", said)
+
+
+def _a_bug(**_: object) -> None:
+    # An exception's message may hold anything, the token included: never printed as is.
+    raise RuntimeError(f"boom at https://api.telegram.org/bot{TOKEN}/getMe")
+
+
+BUG_LINE = (
+    "Unexpected error: RuntimeError (a bug in iep-bot, or something it did not expect). Run"
+    " again with LOG_LEVEL=DEBUG to see the details.\n"
+)
+
+
+def test_a_bug_is_one_line_that_says_how_to_see_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.delenv("LOG_LEVEL", raising=False)
+    monkeypatch.setattr(cli_module, "open_settings", _a_bug)
+    assert main(["flow", "diagram"]) == 2
+    assert capsys.readouterr() == ("", BUG_LINE)
+
+
+def test_with_log_level_debug_a_bug_shows_its_traceback_without_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    # From .env, as operators set them: the environment alone is not enough to know them.
+    (tmp_path / ".env").write_text(
+        f"TELEGRAM_BOT_TOKEN={TOKEN}\nPSEUDONYM_KEY={PSEUDONYM_KEY}\nLOG_LEVEL=debug\n"
+    )
+    for name in ("TELEGRAM_BOT_TOKEN", "PSEUDONYM_KEY", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+
+    def a_bug_with_the_key(**_: object) -> None:
+        raise RuntimeError(f"boom with {PSEUDONYM_KEY} and {TOKEN.partition(':')[2]}")
+
+    monkeypatch.setattr(cli_module, "open_settings", a_bug_with_the_key)
+    assert main(["flow", "diagram"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.endswith(
+        "\nUnexpected error: RuntimeError (a bug in iep-bot, or something it did not expect)."
+        " The details are above.\n"
+    )
+    assert err.startswith("Traceback (most recent call last):")
+    assert "RuntimeError: boom with [redacted] and [redacted]" in err
+    assert TOKEN.partition(":")[2] not in err and PSEUDONYM_KEY not in err
+
+
 def test_ctrl_c_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
@@ -156,7 +237,7 @@ def test_the_console_script_exits_with_mains_status(tmp_path: Path) -> None:
         [*argv, "stats"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == "Setting problem: TIMEZONE is not a known time zone, got 'Nowhere/Nope'\n"
+    assert done.stderr == f"{NO_SUCH_ZONE}\n"
 
 
 def test_chat_runs_without_a_pseudonym_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from bot.broadcast.queue import Broadcasts
-from bot.cli import cli, main
+from bot.cli import cli
 from bot.content import load_content
 from bot.storage import Storage
+from tests.shell import run
 
 
 @pytest.fixture
@@ -22,12 +23,6 @@ def tip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "tip.html"
     path.write_text("<b>Tip</b>: keep a simple log, with dates.")
     return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def rows(tmp_path: Path) -> list[tuple[int, str, str, int | None]]:
@@ -196,3 +191,36 @@ def test_help_of_the_group_and_of_the_default_command(tip: Path) -> None:
     assert send.exit_code == 0 and send.output.startswith("Usage: iep-bot broadcast send ")
     short = runner.invoke(cli, ["broadcast", "-h"], prog_name="iep-bot")
     assert short.output == group.output
+
+
+def test_a_file_saved_with_a_byte_order_mark_reads_as_its_text(
+    tip: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tip.write_bytes("\ufeff<b>Tip</b>: keep a log.".encode())  # as some Windows editors save
+    code, out, err = run(capsys, "broadcast", "--text-file", str(tip), "--dry-run")
+    assert (code, err) == (0, "")
+    assert "--- preview (English) ---\nTip: keep a log.\n" in out
+
+
+@pytest.mark.parametrize("number", ["-1", "0", str(10**25)])
+def test_an_id_that_cannot_be_a_broadcast_is_one_line_before_the_database_opens(
+    tip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], number: str
+) -> None:
+    assert run(capsys, "broadcast", "cancel", number) == (
+        2,
+        "",
+        f"Invalid value for 'ID': {number} is not a broadcast number (iep-bot broadcast status"
+        " lists them). Help: iep-bot broadcast cancel --help\n",
+    )
+    assert not (tmp_path / "bot.sqlite3").exists()
+
+
+def test_the_largest_id_sqlite_holds_is_simply_not_found(
+    tip: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    largest = 2**63 - 1
+    assert run(capsys, "broadcast", "pause", str(largest)) == (
+        2,
+        "",
+        f"Broadcast #{largest} cannot pause now (it is not found).\n",
+    )

@@ -127,8 +127,9 @@ def test_a_second_run_waits_then_exits_with_one_line(
     env = {
         "TELEGRAM_BOT_TOKEN": settings.token,
         "DATABASE_PATH": str(settings.database_path),
-        "PSEUDONYM_KEY": "k" * 32,
-        "BOOKING_URL": "https://book.example.org/consult",
+        "PSEUDONYM_KEY": settings.pseudonym_key.decode(),
+        "BOOKING_URL": "https://booking.bright-path-advocacy.org/consult",
+        "PRACTICE_NAME": settings.practice_name,
     }
     result = CliRunner().invoke(cli, ["run"], env=env)
     assert result.exit_code == 2

@@ -535,7 +535,10 @@ def test_a_file_that_is_not_a_database_is_one_line(
     monkeypatch.setenv("DATABASE_PATH", str(notes))
     code, out, err = run(capsys, "stats", "--format", "json")
     assert (code, out) == (2, "")
-    assert err == f"Cannot read statistics from {notes}: file is not a database\n"
+    assert err == (
+        f"Database problem: {notes} is not an SQLite database (a different file?). Point"
+        " DATABASE_PATH at the bot's database, or move this file away to start a new one.\n"
+    )
 
 
 def test_stats_chart_option_writes_the_png(

@@ -105,9 +105,11 @@ async def test_free_help_and_learn_more(env: BotEnv) -> None:
     assert {"Book a consult", "Free help"} <= set(maria.buttons)
 
 
-async def test_deep_link_source_is_recorded_and_bad_ones_become_unknown(env: BotEnv) -> None:
+async def test_a_listed_deep_link_source_is_recorded_and_anything_else_is_other(
+    env: BotEnv,
+) -> None:
     maria = env.client()
-    await maria.send("/start spring_flyer-2026")
+    await maria.send("/start Flyer")  # listed in content/sources.yaml (any case)
     await maria.press("Start the screening")
     for label in TO_IEP_EVALUATION:
         await maria.press(label)
@@ -122,7 +124,7 @@ async def test_deep_link_source_is_recorded_and_bad_ones_become_unknown(env: Bot
     for label in TO_IEP_EVALUATION:
         await eva.press(label)
     sources = sorted(row["source"] for row in env.rows("outcomes"))
-    assert sources == ["spring_flyer-2026", "unknown", "unknown"]
+    assert sources == ["flyer", "other", "other"]
 
 
 async def test_a_parent_can_resume_after_the_bot_restarts(env: BotEnv) -> None:

@@ -10,10 +10,12 @@ The commands import the broadcast modules (and the database library) when they r
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
@@ -30,6 +32,11 @@ if TYPE_CHECKING:
     from bot.storage import Storage
 
 DEFAULT_COMMAND = "send"
+# A message is at most 4096 characters (about 16 KB of UTF-8) plus its tags; a file this big
+# is the wrong file, and reading stops here (an endless file would never end).
+TEXT_FILE_LIMIT = 64 * 1024
+# SQLite's largest integer: a bigger id cannot be a broadcast (and SQLite would refuse it).
+LARGEST_ID = 2**63 - 1
 
 
 class _SendByDefault(click.Group):
@@ -136,11 +143,7 @@ def send(text_file: str | None, audience: str, dry_run: bool, now: bool, escape_
 
     if not text_file:
         raise Fail("Give the message with --text-file FILE (Telegram HTML: <b>, <i>, <a>).")
-    path = Path(text_file)
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise Fail(f"Cannot read {path}: {exc.strerror}") from None
+    text = read_text_file(Path(text_file)).strip()
     with _opened() as (settings, content, storage, broadcasts):
         try:
             chosen = parse_audience(audience, content.languages)
@@ -214,6 +217,58 @@ def status(limit: int) -> None:
             click.echo()
 
 
+def read_text_file(path: Path) -> str:
+    """The message file's text, or Fail in one line: only a regular file is opened (a pipe
+    would wait forever, a device never ends), at most TEXT_FILE_LIMIT bytes, UTF-8."""
+    try:
+        # O_NONBLOCK: if a pipe took the file's place, opening it still returns at once.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as exc:
+        raise Fail(f"Cannot read {path}: {exc.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Fail(
+                f"Cannot read {path}: it is not a regular file (a folder, a pipe or a device);"
+                " give a text file with the message."
+            )
+        data = _read_at_most(fd, TEXT_FILE_LIMIT + 1)
+    except OSError as exc:
+        raise Fail(f"Cannot read {path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(data) > TEXT_FILE_LIMIT:
+        raise Fail(
+            f"Cannot read {path}: it is larger than {TEXT_FILE_LIMIT // 1024} KB; a message is at"
+            " most 4096 characters. Is it the right file?"
+        )
+    try:
+        return data.decode("utf-8-sig")  # a byte-order mark (Windows editors) is not text
+    except UnicodeDecodeError as exc:
+        raise Fail(
+            f"Cannot read {path}: it is not UTF-8 text (at byte {exc.start + 1}); save it as UTF-8"
+            " and try again."
+        ) from None
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit and (chunk := os.read(fd, limit - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+class _BroadcastId(click.types.IntParamType):
+    """A broadcast's number as `broadcast status` shows it: 1, 2, 3, ..."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        number = int(super().convert(value, param, ctx))  # not a number: click says so
+        if not 1 <= number <= LARGEST_ID:
+            self.fail(f"{value} is not a broadcast number (iep-bot broadcast status lists them)")
+        return number
+
+
 def _steer(action: str, broadcast_id: int) -> None:
     with _opened() as opened:
         broadcasts = opened.broadcasts
@@ -231,10 +286,12 @@ def _steer(action: str, broadcast_id: int) -> None:
     )
 
 
-BROADCAST_ID = click.argument("broadcast_id", metavar="ID", type=int)
+BROADCAST_ID = click.argument("broadcast_id", metavar="ID", type=_BroadcastId())
+# "-1" is an id to refuse with a reason, not an unknown option.
+STEERING = {"context_settings": {"ignore_unknown_options": True}}
 
 
-@broadcast.command(short_help="Pause a queued or sending broadcast.")
+@broadcast.command(short_help="Pause a queued or sending broadcast.", **STEERING)
 @BROADCAST_ID
 def pause(broadcast_id: int) -> None:
     """Pause a queued or sending broadcast (resume continues where it stopped).
@@ -247,7 +304,7 @@ def pause(broadcast_id: int) -> None:
     _steer("pause", broadcast_id)
 
 
-@broadcast.command()
+@broadcast.command(**STEERING)
 @BROADCAST_ID
 def resume(broadcast_id: int) -> None:
     """Resume a paused broadcast.
@@ -260,7 +317,7 @@ def resume(broadcast_id: int) -> None:
     _steer("resume", broadcast_id)
 
 
-@broadcast.command()
+@broadcast.command(**STEERING)
 @BROADCAST_ID
 def cancel(broadcast_id: int) -> None:
     """Cancel a broadcast; parents not yet reached get nothing.

@@ -25,6 +25,7 @@ from bot.broadcast.status import eta_seconds, status_screen
 from bot.busy import DatabaseBusy, is_busy, patiently
 from bot.content import REFERENCE_LANGUAGE, Content
 from bot.delivery import BotRefused, Outgoing, Priority, Sender, Status
+from bot.logs import log_failure
 from bot.storage import Clock
 from bot.views import Screen
 
@@ -54,6 +55,7 @@ class DeliveryEngine:
         clock: Clock | None = None,
         sleep: Sleep = asyncio.sleep,
         language_of: Callable[[int], str] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.broadcasts = broadcasts
         self.sender = sender
@@ -65,6 +67,8 @@ class DeliveryEngine:
         self._status_shown: dict[int, float] = {}
         # The language a staff chat chose (for its status message); English if unknown.
         self.language_of = language_of or (lambda _chat_id: REFERENCE_LANGUAGE)
+        # Told of each unexpected failure (the staff alerts, bot/tg/alerts.py), after the log.
+        self.on_failure = on_failure or (lambda _error: None)
 
     # --- running ---------------------------------------------------------------------------
 
@@ -97,13 +101,15 @@ class DeliveryEngine:
                 continue
             except (DatabaseBusy, sqlite3.OperationalError) as exc:
                 if not isinstance(exc, DatabaseBusy) and not is_busy(exc):
-                    log.exception("broadcast engine error; retrying shortly")
+                    log_failure(log, "broadcast engine error; retrying shortly", exc)
+                    self.on_failure(exc)
                 else:
                     log.warning("database busy; broadcasts go on shortly")
                 worked = False
-            except Exception:
+            except Exception as exc:
                 # The engine must outlive any one bad broadcast; the error is logged once.
-                log.exception("broadcast engine error; retrying shortly")
+                log_failure(log, "broadcast engine error; retrying shortly", exc)
+                self.on_failure(exc)
                 worked = False
             if not worked:
                 await self.sleep(self.settings.idle_poll)

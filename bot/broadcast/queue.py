@@ -3,7 +3,8 @@
 - at most once: a delivery is marked `attempted` (committed) before its send and replaced by
   the result after; after a crash, `attempted` rows become `unknown` and are never resent;
 - never to someone who left: the chat id is read from `subscribers` right before each send,
-  so a /stop mid-broadcast is honoured;
+  so a /stop mid-broadcast is honoured; a /forget also gives the parent's deliveries a
+  random key (Storage.forget_chat), so a claim or a result for the old key finds no row;
 - flat memory: recipients are copied into `deliveries` in SQL and read back in small batches.
 """
 
@@ -260,20 +261,8 @@ class Broadcasts:
 
     def refresh_counts(self, broadcast_id: int) -> None:
         """Copy the delivery tallies onto the broadcast row (its audit record)."""
-        counts = dict(
-            self.db.execute(
-                "SELECT status, count(*) FROM deliveries WHERE broadcast_id = ?"
-                " AND status IN ('sent', 'blocked', 'failed', 'unknown', 'skipped')"
-                " GROUP BY status",
-                [broadcast_id],
-            ).fetchall()
-        )
-        tallies = [counts.get(k, 0) for k in ("sent", "blocked", "failed", "unknown", "skipped")]
-        self.db.execute(
-            "UPDATE broadcasts SET sent = ?, blocked = ?, failed = ?, unknown = ?, skipped = ?"
-            " WHERE id = ?",
-            [*tallies, broadcast_id],
-        )
+        # In Storage: /forget changes deliveries too (bot/storage.py forget_chat).
+        self.storage.recount_broadcast(broadcast_id)
 
     def release(self, broadcast_id: int, chat_key: str) -> None:
         """Put a claimed delivery back: it certainly did not go (it never reached Telegram)."""

@@ -13,12 +13,14 @@ from bot.checks import forbidden, readability
 from bot.checks.screens import check_screens
 from bot.content import (
     REFERENCE_LANGUAGE,
+    SOURCES_FILE,
     Content,
     LanguagePack,
     flatten,
     load_content,
     load_yaml,
     placeholders,
+    read_sources,
 )
 from bot.html import visible_text
 from flows.spec import ContentError
@@ -34,6 +36,8 @@ def check_content(root: Path) -> list[str]:
     try:
         content = load_content(root)
     except ContentError as exc:
+        if exc.source == str(root / SOURCES_FILE):  # the loader stops at the first of them
+            return [str(problem) for problem in read_sources(root)[1]]
         return [str(exc)]
     problems: list[str] = []
     reference = content.languages[REFERENCE_LANGUAGE]

@@ -6,9 +6,9 @@ very same flow, content and storage as the bot.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -29,7 +29,6 @@ from flows.spec import OUTCOME_STATE
 
 log = logging.getLogger(__name__)
 
-SOURCE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PARENT_CENTER_URL = "https://www.parentcenterhub.org/find-your-center/"
 
 
@@ -37,20 +36,14 @@ PARENT_CENTER_URL = "https://www.parentcenterhub.org/find-your-center/"
 class Chat:
     """Who we talk to, as far as the conversation needs: a keyed hash and a language hint.
 
-    `address` is the raw chat id, used for one thing only: storing a tip subscription the
-    parent asked for (sending needs it). None in the terminal.
+    `address` is the raw chat id, used for a tip subscription only: storing the one the parent
+    asked for (sending needs it), and finding it again on /stop or /forget even when it was
+    made under another PSEUDONYM_KEY. Never stored anywhere else. None in the terminal.
     """
 
     key: str
     language_hint: str | None = None
     address: int | None = None
-
-
-def parse_source(payload: str | None) -> str:
-    """The deep-link payload as a source name: allowed characters only, else 'unknown'."""
-    if not payload:
-        return "direct"
-    return payload if SOURCE_RE.match(payload) else "unknown"
 
 
 def booking_link(base: str, outcome_id: str | None) -> str:
@@ -71,6 +64,8 @@ class Conversation:
         self.screening = screening
         self.subscriptions = Subscriptions(storage, content)
         self.ttl_seconds = settings.session_ttl_days * 86400
+        # Messages are Telegram HTML: "Smith & <Jones>" must show as typed, not break /start.
+        self.practice = html.escape(settings.practice_name, quote=False)
         # Every language's crisis words, whatever the chat's language: a parent who reads
         # Spanish may type English, and the other way round.
         self.crisis = CrisisMatcher(
@@ -81,7 +76,8 @@ class Conversation:
 
     def start(self, chat: Chat, payload: str | None) -> Reply:
         """/start: welcome and menu, or the offer to resume an unfinished screening."""
-        self.storage.set_source(chat.key, parse_source(payload))
+        # Only a source the practice listed is kept: a payload may be whatever the parent typed.
+        self.storage.set_source(chat.key, self.content.source_of(payload))
         if (pending := self._pending_result(chat)) is not None:
             return pending
         session, reply = self._load(chat)
@@ -106,9 +102,9 @@ class Conversation:
         return Reply().add(Screen(text, self._menu_row(pack), replace=replace))
 
     def forget(self, chat: Chat) -> Reply:
-        """/forget: delete the saved place and the language choice for this chat."""
+        """/forget: delete everything kept under this chat's keyed hash, tips included."""
         pack = self._pack(chat)
-        self.storage.forget_chat(chat.key)
+        self.storage.forget_chat(chat.key, chat_id=chat.address)
         return Reply().add(Screen(pack.t("forget_done"), self._menu_row(pack)))
 
     def languages(self, chat: Chat, *, replace: bool = False) -> Reply:
@@ -125,7 +121,7 @@ class Conversation:
 
     def unsubscribe(self, chat: Chat) -> Reply:
         """/stop and /unsubscribe."""
-        return self.subscriptions.stop(chat.key, self._pack(chat))
+        return self.subscriptions.stop(chat.key, chat.address, self._pack(chat))
 
     def _tips(self, chat: Chat, choice: str) -> Reply:
         pack = self._pack(chat)
@@ -394,11 +390,7 @@ class Conversation:
     def _welcome(
         self, pack: LanguagePack, *, replace: bool = False, with_intro: bool = True
     ) -> Screen:
-        text = (
-            pack.t("welcome", practice=self.settings.practice_name)
-            if with_intro
-            else pack.t("menu_prompt")
-        )
+        text = pack.t("welcome", practice=self.practice) if with_intro else pack.t("menu_prompt")
         rows = (
             (Button(pack.t("menu.screening"), Action(Kind.SCREEN)),),
             (Button(pack.t("menu.learn"), Action(Kind.LEARN)),),
@@ -474,7 +466,7 @@ class Conversation:
             session_id=None if session_id == "-" else session_id, lang=pack.code
         )
         url = booking_link(self.settings.booking_url, outcome_id)
-        text = pack.t("book_intro", practice=self.settings.practice_name)
+        text = pack.t("book_intro", practice=self.practice)
         row = (
             Button(pack.t("book_link"), url=url),
             Button(pack.t("buttons.free_help"), url=PARENT_CENTER_URL),

@@ -56,9 +56,10 @@ class Subscriptions:
         words = pack.t("subscribe.interest_saved") if chosen else pack.t("subscribe.joined")
         return Reply().add(Screen(words, replace=True))
 
-    def stop(self, chat_key: str, pack: LanguagePack) -> Reply:
-        """/stop and /unsubscribe: answered at once; the raw chat id is deleted."""
-        if self.storage.remove_subscriber(chat_key, event="left"):
+    def stop(self, chat_key: str, chat_id: int | None, pack: LanguagePack) -> Reply:
+        """/stop and /unsubscribe: answered at once; the raw chat id is deleted (found by the
+        chat id too, so a subscription made under an earlier PSEUDONYM_KEY stops as well)."""
+        if self.storage.remove_subscriber(chat_key, event="left", chat_id=chat_id):
             log.info("a parent unsubscribed from tips")
             return Reply().add(Screen(pack.t("subscribe.stopped")))
         return Reply().add(Screen(pack.t("subscribe.not_subscribed")))

@@ -34,13 +34,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 OTHER_LABEL = "other (smaller groups together)"
 
 
+# Days a period may name: a typo (0202-11-01, 9999-12-31) is refused, not read as "all time"
+# (and the day after 9999-12-31 does not exist).
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+
+
 def parse_day(option: str, value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise Fail(f"{option}: expected a date like 2026-11-28, got {value!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise Fail(f"{option}: {day} is out of range; give a day from {FIRST_DAY} to {LAST_DAY}.")
+    return day
 
 
 def _period(since: str | None, until: str | None) -> tuple[dt.date | None, dt.date | None]:
@@ -56,9 +64,12 @@ def describe_period(since: dt.date | None, until: dt.date | None) -> str:
 
 def load_stats(settings: Settings, first: dt.date | None, last: dt.date | None) -> Stats:
     """The database's aggregates for the period; Fail on an empty period."""
+    from bot.db_errors import folder_not_file, is_storage_error, storage_problem
     from bot.stats.aggregate import compute_stats, open_readonly
 
     path = settings.database_path
+    if path.is_dir():
+        raise Fail(folder_not_file(path))
     if not path.is_file():
         raise Fail(f"No database at {path} (set DATABASE_PATH).")
     try:
@@ -67,8 +78,10 @@ def load_stats(settings: Settings, first: dt.date | None, last: dt.date | None) 
             stats = compute_stats(db, since=first, until=last, min_cell=settings.stats_min_cell)
         finally:
             db.close()
-    except sqlite3.Error as exc:
-        raise Fail(f"Cannot read statistics from {path}: {exc}") from None
+    except (sqlite3.Error, OSError) as exc:
+        if not is_storage_error(exc):
+            raise
+        raise Fail(storage_problem(exc, path)) from None
     if stats.sessions_started == 0:
         raise Fail(f"No screenings between {describe_period(first, last)}.")
     return stats
@@ -325,6 +338,8 @@ def export(out: Path, since: str | None, until: str | None) -> None:
         iep-bot export --out exports/2026-11 --since 2026-11-01 --until 2026-11-30
     """
     period = _period(since, until)
+    if out.exists() and not out.is_dir():
+        raise Fail(f"--out: {out} is a file; give a folder (it is created if missing).")
     settings = open_settings()
     data = load_stats(settings, *period).to_json()
     content = open_content(settings)
@@ -338,5 +353,9 @@ def export(out: Path, since: str | None, until: str | None) -> None:
                 writer.writerow(header)
                 writer.writerows(rows)
     except OSError as exc:
-        raise Fail(f"--out: cannot write to {out}: {exc.strerror}") from None
+        where = exc.filename if exc.filename is not None else out
+        raise Fail(
+            f"--out: cannot write to {out} ({where}: {exc.strerror}); give a folder this user"
+            " can write."
+        ) from None
     click.echo(f"wrote {', '.join(written)} to {out}")

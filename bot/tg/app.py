@@ -11,7 +11,7 @@ import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Message, Update
 from telegram.error import EndPointNotFound, InvalidToken, TelegramError
@@ -33,10 +33,13 @@ from bot.busy import is_busy
 from bot.callbacks import STAFF_KINDS, Kind, kind_of
 from bot.config import Settings
 from bot.content import Content
+from bot.delivery import Delivery, Outgoing, Priority
+from bot.health import Health, write_heartbeat
 from bot.lease import RENEW_EVERY, Lease
 from bot.storage import Storage
 from bot.tg import jobs
 from bot.tg.activity import ParentActivity
+from bot.tg.alerts import StaffAlerts
 from bot.tg.context import BotApplication, BotContext
 from bot.tg.handlers import (
     broadcast_compose,
@@ -58,6 +61,9 @@ from flows.crisis import CrisisMatcher
 
 log = logging.getLogger(__name__)
 EXPIRY_SWEEP_SECONDS = 3600
+# On stop, broadcast messages already on their way get this long to finish and be recorded
+# (one Telegram round trip, a retry at most); see docs/deploy.md for the whole stop's budget.
+BROADCAST_DRAIN_SECONDS = 8.0
 PARENT_COMMANDS = (
     "start",
     "restart",
@@ -99,9 +105,11 @@ def build_application(
     pace_clock: Any = None,
     pace_sleep: Sleep | None = None,
     lease: Lease | None = None,
+    mode: Literal["polling", "webhook"] = "polling",
 ) -> BotApplication:
     """Wire the bot. Tests pass a fake `request` (and a fake clock for the sending pace);
-    production uses PTB's HTTPX client and real time."""
+    production uses PTB's HTTPX client and real time. In webhook mode there is no Updater:
+    bot/tg/webhook.py hands Telegram's posts to the same update queue."""
     quiet_raw_call_warning()
     bot = TolerantBot(
         settings.token or "0:offline",
@@ -127,8 +135,11 @@ def build_application(
         # link previews, and only where needed (measured: defaults on every call cost about
         # a tenth of a reply, bench/screening_bench.py).
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
+    if mode == "webhook":
+        builder = builder.updater(None)
     app = builder.build()
     assert isinstance(app, BotApplication)
     if app.updater is not None:
@@ -140,6 +151,11 @@ def build_application(
     app.stop_reason = None
     app.recent_updates = RecentUpdates()
     app.activity = ParentActivity()
+    holder = lease.name.rpartition(":")[0] if lease is not None else ""
+    app.health = Health(mode, holder, clock=storage.clock)
+    app.stopping = None
+    app.update_done = None
+    app.newest_handled = None
     pace: dict[str, Any] = {}
     if pace_clock is not None:
         pace["clock"] = pace_clock
@@ -152,11 +168,13 @@ def build_application(
         settings=SenderSettings(rate=settings.broadcast_rate, budget=settings.telegram_rate),
         **pace,
     )
+    app.alerts = StaffAlerts(services, app.sender)
     app.engine = DeliveryEngine(
         services.broadcasts,
-        app.sender,
+        BroadcastGate(app.sender),
         content,
         language_of=services.staff_language,
+        on_failure=lambda error: _broadcasts_failed(app, error),
     )
     _add_handlers(app, services, pace)
     if sweep_expired and app.job_queue is not None:
@@ -165,6 +183,92 @@ def build_application(
         # Looks often; the weekly tip itself goes once per ISO week (bot/broadcast/drip.py).
         app.job_queue.run_repeating(jobs.weekly_tip_job, interval=DRIP_CHECK_SECONDS, first=30)
     return app
+
+
+class BroadcastGate:
+    """The engine's way to the Sender, closed when the bot stops: no broadcast message starts
+    after that, and those on their way finish and are recorded before the engine is stopped
+    (cancelled mid-send, one would stay `attempted` and become `unknown` at the next start)."""
+
+    def __init__(self, sender: TelegramSender) -> None:
+        self.sender = sender
+        self.closed = False
+        self.sending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._never = asyncio.Event()
+
+    @property
+    def rate(self) -> float:
+        return self.sender.rate
+
+    async def wait_turn(self, priority: Priority) -> None:
+        await self._open(priority)
+        await self.sender.wait_turn(priority)
+        await self._open(priority)  # it may have closed while this one waited
+
+    async def send(
+        self, message: Outgoing, priority: Priority, *, turn_taken: bool = False
+    ) -> Delivery:
+        if priority is not Priority.BROADCAST:
+            return await self.sender.send(message, priority, turn_taken=turn_taken)
+        self.sending += 1
+        self._idle.clear()
+        try:
+            return await self.sender.send(message, priority, turn_taken=turn_taken)
+        finally:
+            # The engine records the result in this same step, before anyone else runs.
+            self.sending -= 1
+            if not self.sending:
+                self._idle.set()
+
+    async def answer(self, query_id: str, text: str | None = None, *, alert: bool = False) -> None:
+        await self.sender.answer(query_id, text, alert=alert)
+
+    async def drain(self, at_most: float) -> bool:
+        """Close, and wait (at most `at_most` s) for broadcast messages on their way; True
+        if none is left."""
+        self.closed = True
+        try:
+            await asyncio.wait_for(self._idle.wait(), at_most)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _open(self, priority: Priority) -> None:
+        if self.closed and priority is Priority.BROADCAST:
+            await self._never.wait()  # until the engine is stopped (cancelled)
+
+
+class Polling:
+    """Updates by long polling, as PTB's run_polling takes them (its Updater; errors of
+    getUpdates go to the error handler)."""
+
+    def __init__(self, app: BotApplication) -> None:
+        assert app.updater is not None
+        self.app = app
+        self.updater = app.updater
+
+    async def start(self) -> None:
+        await self.updater.start_polling(
+            allowed_updates=Update.ALL_TYPES, error_callback=self._polling_error
+        )
+
+    async def stop(self) -> None:
+        if self.updater.running:
+            await self.updater.stop()
+
+    async def close(self) -> None:
+        return None
+
+    def _polling_error(self, exc: TelegramError) -> None:
+        self.app.create_task(self.app.process_error(update=None, error=exc))
+
+
+def _broadcasts_failed(app: BotApplication, error: BaseException) -> None:
+    """The engine met an unexpected error (it goes on): counted, and staff are told."""
+    app.health.note_error(type(error).__name__)
+    app.alerts.report(error, "broadcasts")
 
 
 def _until_stopped(updater: Updater) -> Callable[[], bool]:
@@ -242,6 +346,7 @@ async def _post_init(app: Any) -> None:
     unfinished work)."""
     if app.lease is not None:
         app.lease_task = asyncio.create_task(_keep_lease(app), name="lease")
+        _beat(app)  # `iep-bot status` says "running" from the start, not after RENEW_EVERY
     # Every menu at once: one round trip to Telegram before polling starts, not one for each
     # language and staff member. Both finish before a failure (a refused token) goes on.
     done = await asyncio.gather(
@@ -253,16 +358,55 @@ async def _post_init(app: Any) -> None:
     app.engine.start()
 
 
+async def _post_stop(app: Any) -> None:
+    """After the updates in hand: confirm them, let broadcast messages on their way finish
+    and be recorded, then stop the engine, while the HTTP client is still open (PTB closes it
+    next)."""
+    if app.updater is not None and app.newest_handled is not None:
+        # PTB confirmed, on its way out, only what was handled by then (bot/tg/updates.py);
+        # the updates finished since are confirmed here, or a restart would answer them again.
+        try:
+            await app.bot.get_updates(offset=app.newest_handled + 1, timeout=0)
+        except TelegramError as exc:
+            log.warning(
+                "last updates not confirmed (%s): the next start may answer them again",
+                type(exc).__name__,
+            )
+    gate = app.engine.sender
+    if isinstance(gate, BroadcastGate) and not await gate.drain(BROADCAST_DRAIN_SECONDS):
+        log.warning(
+            "a broadcast message was still on its way after %.0f s: it is counted unknown at"
+            " the next start, never sent twice",
+            BROADCAST_DRAIN_SECONDS,
+        )
+    await app.engine.stop()
+
+
 async def _post_shutdown(app: Any) -> None:
-    """Stop the broadcast engine (a send in flight stays `attempted` and is never repeated),
-    then hand the lease back so a successor starts at once."""
+    """Stop the broadcast engine if it still runs (start-up failed: nothing is on its way),
+    write the last heartbeat, then hand the lease back so a successor starts at once."""
     await app.engine.stop()
     if app.lease_task is not None:
         app.lease_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await app.lease_task
     if app.lease is not None:
+        # Only after a start (post_init ran), and not when another instance took over (the
+        # row is its own now); busy: never mind, the heartbeat then just goes stale.
+        with contextlib.suppress(sqlite3.OperationalError):
+            if app.lease_task is not None and app.lease.held():
+                _beat(app, stopped=True)
         app.lease.release()
+
+
+def _beat(app: BotApplication, *, stopped: bool = False) -> None:
+    """Write the heartbeat (bot/health.py); a busy database skips this one."""
+    try:
+        write_heartbeat(app.services.storage.db.conn, app.figures(stopped=stopped))
+    except sqlite3.OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        log.warning("database busy: the heartbeat is written on the next round")
 
 
 async def _keep_lease(app: BotApplication) -> None:
@@ -277,7 +421,9 @@ async def _keep_lease(app: BotApplication) -> None:
                 raise
             log.warning("database busy: the lease is renewed on the next round")
             continue
-        if not held:
+        if held:
+            _beat(app)
+        else:
             app.stop_because(
                 "Stopped: another iep-bot took over this database while this one was frozen."
             )

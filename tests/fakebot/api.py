@@ -92,6 +92,11 @@ _BUTTON_ACTIONS = frozenset(
     }
 )
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete"
+    " the webhook first"
+)
 _TRIMMED = " \t\r\n"
 
 
@@ -279,6 +284,8 @@ class FakeBotAPI(BaseRequest):
         self.callback_answers: dict[str, CallbackAnswer] = {}
         self.my_commands: dict[tuple[str, str], list[JSON]] = {}
         self.blocked: set[int] = set()
+        # The webhook as setWebhook left it (url, secret_token, allowed_updates, ...), or None.
+        self.webhook: JSON | None = None
         self._messages: dict[tuple[int, int], SentMessage] = {}
         self._last_message_ids: dict[int, int] = {}
         self._chat_objects: dict[int, JSON] = {}
@@ -302,7 +309,9 @@ class FakeBotAPI(BaseRequest):
             "deleteMyCommands": self._delete_my_commands,
             "getMyCommands": self._get_my_commands,
             "getUpdates": self._get_updates_now,
-            "deleteWebhook": lambda params, files: True,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._get_webhook_info,
             "close": lambda params, files: True,
             "logOut": lambda params, files: True,
         }
@@ -359,6 +368,8 @@ class FakeBotAPI(BaseRequest):
             if failure is not None:
                 raise _ApiError(failure.status, failure.description, failure.retry_after)
             if api_method == "getUpdates":
+                if self.webhook is not None:
+                    raise _ApiError(409, WEBHOOK_ACTIVE)
                 await self._wait_for_updates(params)
             result = self._answer(api_method, params, files, chat_id)
         except _ApiError as err:
@@ -745,6 +756,37 @@ class FakeBotAPI(BaseRequest):
             self.pending_updates = [
                 u for u in self.pending_updates if u.get("update_id", 0) >= int(offset)
             ]
+
+    def _set_webhook(self, params: JSON, files: dict[str, Upload]) -> bool:
+        """As Telegram: an https URL, a secret token of its alphabet; kept for the test."""
+        url = str(params.get("url") or "")
+        if not url:
+            return self._delete_webhook(params, files)
+        if not url.startswith("https://"):
+            raise _bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET_TOKEN.fullmatch(str(secret)):
+            raise _bad_request("secret token contains unallowed characters")
+        self.webhook = dict(params)
+        return True
+
+    def _delete_webhook(self, params: JSON, files: dict[str, Upload]) -> bool:
+        self.webhook = None
+        if params.get("drop_pending_updates"):
+            self.pending_updates.clear()
+        return True
+
+    def _get_webhook_info(self, params: JSON, files: dict[str, Upload]) -> JSON:
+        hook = self.webhook or {}
+        info: JSON = {
+            "url": hook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.pending_updates),
+        }
+        for name in ("max_connections", "allowed_updates"):
+            if name in hook:
+                info[name] = hook[name]
+        return info
 
     def _get_updates_now(self, params: JSON, files: dict[str, Upload]) -> list[JSON]:
         self._confirm(params)

@@ -1,4 +1,5 @@
-"""The one application error handler: log without personal data, tell the parent kindly.
+"""The one application error handler: log without personal data, tell the parent kindly,
+alert staff (once per kind of error an hour, bot/tg/alerts.py).
 
 Errors with no update come from polling itself: a 409 Conflict (another process polls with
 this token) stops the bot with one line; network trouble is one line each time, because
@@ -14,6 +15,7 @@ from telegram.error import Conflict, Forbidden, NetworkError, TelegramError
 
 from bot.busy import DatabaseBusy, is_busy
 from bot.delivery import Outgoing, Priority
+from bot.logs import log_failure
 from bot.tg.context import BotContext
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,8 @@ CONFLICT = (
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure (type and place only) and apologise to the parent if we can."""
     error = context.error
+    if error is not None:
+        context.app.health.note_error(type(error).__name__)
     if update is None:
         _polling_error(error, context)
         return
@@ -34,6 +38,8 @@ async def on_error(update: object, context: BotContext) -> None:
     else:
         # Never log the update: it holds names, ids and whatever the parent typed.
         _log_with_traceback("error while handling an update", error)
+        if error is not None and not isinstance(error, Forbidden):
+            context.app.alerts.report(error, "update")
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if isinstance(error, Forbidden):
@@ -60,13 +66,13 @@ def _polling_error(error: BaseException | None, context: BotContext) -> None:
         log.warning("database busy during a scheduled job; it runs again next time")
     else:
         _log_with_traceback("error outside an update", error)
+        if error is not None:
+            context.app.alerts.report(error, "job")
 
 
 def _log_with_traceback(what: str, error: BaseException | None) -> None:
-    """One line naming the error type, with its traceback (never the update itself)."""
-    log.error(
-        "%s: %s",
-        what,
-        type(error).__name__,
-        exc_info=(type(error), error, error.__traceback__) if error else None,
-    )
+    """One line naming the error type and place; its traceback at DEBUG (never the update)."""
+    if error is None:
+        log.error("%s, with no exception", what)
+    else:
+        log_failure(log, what, error)

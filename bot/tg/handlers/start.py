@@ -11,8 +11,9 @@ from bot.views import Reply
 @replies
 def start(conversation: Conversation, chat: Chat, context: BotContext) -> Reply:
     """Welcome and menu; records a deep-link payload as the source."""
-    # All the words: a deep link carries exactly one, so parse_source calls several (typed by
-    # the parent, maybe their child's name) "unknown" and keeps none of them.
+    # All the words: only a source in content/sources.yaml is kept, and a deep link carries
+    # exactly one word, so several (typed by the parent, maybe a name and a phone number) are
+    # stored as "other", none of them kept.
     return conversation.start(chat, " ".join(context.args) if context.args else None)
 
 
@@ -42,5 +43,5 @@ def language(conversation: Conversation, chat: Chat, _: BotContext) -> Reply:
 
 @replies
 def forget(conversation: Conversation, chat: Chat, _: BotContext) -> Reply:
-    """Delete the saved place and language choice for this chat."""
+    """Delete everything kept about this chat: saved place, language choice, tips."""
     return conversation.forget(chat)
