@@ -340,12 +340,13 @@ def _check_backup(file: Path) -> None:
     from contextlib import closing
 
     from bot.migrations import migrations
+    from bot.readonly import connect_readonly
 
     with file.open("rb") as fh:
         if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
             raise Fail(f"{file} is not a SQLite database: nothing restored")
     try:
-        with closing(sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+        with closing(connect_readonly(file)) as conn:
             problem = _integrity(conn)
             if problem:
                 raise Fail(f"{file} is not a sound SQLite database ({problem}): nothing restored")

@@ -146,6 +146,7 @@ def status(as_json: bool) -> None:
     import sqlite3
 
     from bot.health import Report, report_from_db
+    from bot.readonly import connect_readonly
 
     settings = open_settings()
     path = settings.database_path
@@ -154,16 +155,9 @@ def status(as_json: bool) -> None:
         report = Report("never", now)
         line = f"never ran: no database at {path} (is DATABASE_PATH the one `iep-bot run` uses?)"
     else:
-        # Read-only: a monitor never creates, migrates or locks the bot's database. With no
-        # -wal file no bot has it open, and a read-only connection would leave a -wal and a
-        # -shm behind, owned by whoever ran this (root, in `fly ssh console`): the bot could
-        # then not open its own database. So that case reads the file as it is (immutable).
-        wal = path.with_name(path.name + "-wal")
-        flags = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+        # Read-only: a monitor never creates, migrates or locks the bot's database.
         try:
-            with contextlib.closing(
-                sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True, timeout=5)
-            ) as db:
+            with contextlib.closing(connect_readonly(path)) as db:
                 report = report_from_db(db, now)
         except sqlite3.DatabaseError as exc:
             raise Fail(f"Database problem: {path} could not be read ({exc})") from None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
 from typing import Any
 
 from bot.broadcast.engine import DeliveryEngine, EngineSettings
@@ -101,6 +103,14 @@ class BotEnv:
     def rows(self, table: str) -> list[dict[str, Any]]:
         assert self.storage is not None
         return list(self.storage.db[table].rows)
+
+    def dump(self) -> str:
+        """Every row of the database file as SQL, read afresh after the WAL is checkpointed:
+        what anyone who copies the file could read."""
+        assert self.storage is not None
+        self.storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with closing(sqlite3.connect(self.settings.database_path)) as conn:
+            return "\n".join(conn.iterdump())
 
 
 class FakeSleep:

@@ -61,6 +61,22 @@ def bot_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
 
 
+def iep_bot(
+    *args: str, env: dict[str, str], cwd: Path | None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`iep-bot ARGS` to its end, as an operator runs it (no input), its output captured."""
+    return subprocess.run(
+        [*bot_command(), *args],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def bot_env(db_path: Path, **settings: str) -> dict[str, str]:
     """The environment of an operator's `iep-bot run`, plus `settings` (TELEGRAM_RATE=...)."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "CONTENT_DIR", "TMPDIR")

@@ -23,13 +23,14 @@ TO_IEP_EVALUATION = [
 SCREENING_LOOP = [*TO_IEP_EVALUATION, "Next steps and details", "Start over"]
 
 
-async def start_screening(client: ChatClient) -> None:
-    """What a parent does first: /start, then the menu's first button."""
-    await client.send("/start")
+async def start_screening(client: ChatClient, payload: str | None = None) -> None:
+    """What a parent does first: /start (with a deep link's payload, or what they typed after
+    it), then the menu's first button."""
+    await client.send(f"/start {payload}" if payload else "/start")
     await client.press("Start the screening")
 
 
-async def finish(client: ChatClient, answers: list[str]) -> None:
-    await start_screening(client)
+async def finish(client: ChatClient, answers: list[str], payload: str | None = None) -> None:
+    await start_screening(client, payload)
     for label in answers:
         await client.press(label)

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
-
 from tests.botenv import BotEnv
-from tests.parents import TO_IEP_EVALUATION
+from tests.parents import TO_IEP_EVALUATION, finish
 
 CHAT = 987_654_321_013  # distinctive: found in a dump only if stored
 PAYLOAD = "Jayden-5551234"  # one word, as a deep link carries: typed, not a listed source
 TIP = "<b>Tip</b>: keep a simple log, with dates."
 
 
-def dump(env: BotEnv) -> str:
-    """Every row of the database file as SQL, read afresh after the WAL is checkpointed."""
-    assert env.storage is not None
-    env.storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    with closing(sqlite3.connect(env.settings.database_path)) as conn:
-        return "\n".join(conn.iterdump())
-
-
 async def test_after_forget_the_database_holds_nothing_of_the_chat(env: BotEnv) -> None:
     maria = env.client(chat_id=CHAT, user_id=CHAT)
-    await maria.send(f"/start {PAYLOAD}")
-    await maria.press("Start the screening")
-    for label in TO_IEP_EVALUATION:
-        await maria.press(label)
+    await finish(maria, TO_IEP_EVALUATION, PAYLOAD)
     await maria.send("/language")
     await maria.press("English")
     await maria.send("/subscribe")
@@ -41,7 +27,7 @@ async def test_after_forget_the_database_holds_nothing_of_the_chat(env: BotEnv) 
     await maria.send("/restart")  # and a screening is under way
     await maria.press("In kindergarten or older")
     key = env.app.services.pseudonymize(CHAT)
-    assert key in dump(env) and str(CHAT) in dump(env) and PAYLOAD not in dump(env)
+    assert key in env.dump() and str(CHAT) in env.dump() and PAYLOAD not in env.dump()
 
     await maria.send("/forget")
     assert "Done." in maria.last_text
@@ -58,7 +44,7 @@ async def test_after_forget_the_database_holds_nothing_of_the_chat(env: BotEnv) 
     done, audit = broadcasts.get(running), broadcasts.get(sent)
     assert done is not None and (done.status, done.sent, done.skipped) == ("done", 0, 1)
     assert audit is not None and (audit.total, audit.sent) == (1, 1)  # the record stays right
-    everything = dump(env)
+    everything = env.dump()
     for trace in (str(CHAT), key, PAYLOAD, "5551234", "Jayden", "maria_p"):
         assert trace not in everything, trace
     # What stays is anonymous by construction: the finished screening, under source "other".

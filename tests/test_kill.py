@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import random
-import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -46,8 +45,8 @@ from tests.killharness import (
     BotRunner,
     Kill,
     SimParent,
-    bot_command,
     bot_env,
+    iep_bot,
     rows,
     seed_from_env,
 )
@@ -313,14 +312,8 @@ def broadcast(tmp_path: Path, run: BroadcastRun) -> None:
             await runner.wait_ready()
             queued = await loop.run_in_executor(
                 None,
-                lambda: subprocess.run(
-                    [*bot_command(), "broadcast", "send", "--text-file", str(tip), "--now"],
-                    cwd=tmp_path,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=60,
-                    check=False,
+                lambda: iep_bot(
+                    "broadcast", "send", "--text-file", str(tip), "--now", env=env, cwd=tmp_path
                 ),
             )
             assert queued.returncode == 0, queued.stdout + queued.stderr

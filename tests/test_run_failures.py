@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from tests.fakebot.server import FakeBotServer
-from tests.killharness import PSEUDONYM_KEY, TOKEN, bot_command, bot_env
+from tests.killharness import PSEUDONYM_KEY, TOKEN, bot_env, iep_bot
 
 REFUSED = "Telegram refused TELEGRAM_BOT_TOKEN (revoked or mistyped): copy it again from @BotFather"
 START_LIMIT = 15.0  # seconds: the read timeout of getMe is 5
@@ -30,16 +29,7 @@ def run_bot(tmp_path: Path, api_url: str, **settings: str) -> tuple[int, str, fl
     """`iep-bot run` to its end: (exit status, everything it printed, seconds taken)."""
     env = bot_env(tmp_path / "data" / "bot.sqlite3", TELEGRAM_API_URL=api_url, **settings)
     started = time.monotonic()
-    done = subprocess.run(
-        [*bot_command(), "run"],
-        cwd=tmp_path,  # no developer .env
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = iep_bot("run", env=env, cwd=tmp_path)  # no developer .env there
     return done.returncode, done.stdout + done.stderr, time.monotonic() - started
 
 

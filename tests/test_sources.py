@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ from bot.stats.aggregate import compute_stats
 from bot.storage import SOURCES_SCRUBBED, Storage
 from flows.spec import ContentError
 from tests.botenv import BotEnv
-from tests.parents import TO_IEP_EVALUATION
+from tests.parents import TO_IEP_EVALUATION, finish
 from tests.stats_helpers import in_progress, outcome
 
 _GROUP = "day, lang, source, status, outcome_id, stopped_at"
@@ -78,28 +76,15 @@ def test_sources_must_be_a_list_and_no_file_lists_none(content_copy: Path) -> No
 # --- what the bot keeps -----------------------------------------------------------------------
 
 
-def dump(env: BotEnv) -> str:
-    assert env.storage is not None
-    env.storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    with closing(sqlite3.connect(env.settings.database_path)) as conn:
-        return "\n".join(conn.iterdump())
-
-
 async def test_listed_links_count_and_what_a_parent_types_is_kept_nowhere(env: BotEnv) -> None:
-    for chat_id, start in ((5001, "/start flyer"), (5002, "/start FLYER"), (5003, "/start")):
+    for chat_id, payload in ((5001, "flyer"), (5002, "FLYER"), (5003, None)):
         parent = env.client(chat_id=chat_id, user_id=chat_id)
-        await parent.send(start)
-        await parent.press("Start the screening")
-        for label in TO_IEP_EVALUATION:
-            await parent.press(label)
+        await finish(parent, TO_IEP_EVALUATION, payload)
     eva = env.client(chat_id=5252, user_id=5252, first_name="Eva", username="eva_t")
-    await eva.send("/start Jayden 555-1234")
-    await eva.press("Start the screening")
-    for label in TO_IEP_EVALUATION:
-        await eva.press(label)
+    await finish(eva, TO_IEP_EVALUATION, "Jayden 555-1234")
     sources = sorted(row["source"] for row in env.rows("outcomes"))
     assert sources == ["direct", "flyer", "flyer", "other"]
-    everything = dump(env)
+    everything = env.dump()
     for typed in ("Jayden", "555-1234", "5551234"):
         assert typed not in everything, typed
 

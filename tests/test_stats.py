@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bot import cli
 from bot.stats.aggregate import Suppressor, compute_stats, local_today, period_ending, timeline
 from bot.stats.chart import HEIGHT_PX, WIDTH_PX, render_chart
 from bot.storage import Storage
+from tests.shell import run
 from tests.stats_helpers import in_progress, outcome, png_size
 
 D = dt.date
@@ -366,12 +366,6 @@ def cli_env(
     return db_path
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_stats_json_holds_the_suppressed_figures(
     cli_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -550,6 +544,19 @@ def test_stats_chart_option_writes_the_png(
     assert png_size(chart.read_bytes()) == (WIDTH_PX, HEIGHT_PX)
     code, _, err = run(capsys, "stats", "--chart", str(tmp_path / "no" / "such" / "dir.png"))
     assert code == 2 and err.startswith("--chart: cannot write")
+
+
+def test_stats_with_no_bot_running_leaves_no_files_beside_the_database(
+    cli_env: Path, seeded: Storage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Made by another user (root in `fly ssh console`), a -wal or a -shm would keep the bot's
+    own user out of its database at its next start."""
+    seeded.close()  # the bot has stopped: SQLite removed its -wal and -shm
+    beside = sorted(p.name for p in cli_env.parent.iterdir())
+    assert beside == [cli_env.name]
+    code, out, _ = run(capsys, "stats", "--format", "json")
+    assert code == 0 and json.loads(out)["sessions_started"] == 52
+    assert sorted(p.name for p in cli_env.parent.iterdir()) == beside
 
 
 # --- the chart -----------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import json
 import re
 import socket
 import sqlite3
-import subprocess
 import time
 import zoneinfo
 from pathlib import Path
@@ -27,7 +26,7 @@ from bot.storage import Storage
 from tests.botenv import BotEnv
 from tests.clock import FakeClock
 from tests.fakebot.server import FakeBotServer
-from tests.killharness import BotRunner, bot_command, bot_env
+from tests.killharness import BotRunner, bot_env, iep_bot
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 
@@ -35,14 +34,8 @@ CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 def status(db_path: Path, *args: str, **settings: str) -> tuple[int, str]:
     """`iep-bot status` as a monitor runs it: (exit status, stdout); stderr must be empty."""
     env = bot_env(db_path, **settings)
-    done = subprocess.run(
-        [*bot_command(), "status", *args],
-        cwd=db_path.parent if db_path.parent.exists() else None,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = iep_bot(
+        "status", *args, env=env, cwd=db_path.parent if db_path.parent.exists() else None
     )
     assert done.stderr == "", done.stderr
     return done.returncode, done.stdout

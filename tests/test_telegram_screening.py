@@ -109,20 +109,12 @@ async def test_a_listed_deep_link_source_is_recorded_and_anything_else_is_other(
     env: BotEnv,
 ) -> None:
     maria = env.client()
-    await maria.send("/start Flyer")  # listed in content/sources.yaml (any case)
-    await maria.press("Start the screening")
-    for label in TO_IEP_EVALUATION:
-        await maria.press(label)
+    await finish(maria, TO_IEP_EVALUATION, "Flyer")  # listed in content/sources.yaml (any case)
     ana = env.client(chat_id=5151, user_id=5151, first_name="Ana", username="ana_r")
-    await ana.send("/start bad$source!")
-    await ana.press("Start the screening")
-    for label in TO_IEP_EVALUATION:
-        await ana.press(label)
+    await finish(ana, TO_IEP_EVALUATION, "bad$source!")
     eva = env.client(chat_id=5252, user_id=5252, first_name="Eva", username="eva_t")
-    await eva.send("/start Jayden has autism")  # typed: no deep link, nothing of it kept
-    await eva.press("Start the screening")
-    for label in TO_IEP_EVALUATION:
-        await eva.press(label)
+    # Typed: no deep link, nothing of it kept.
+    await finish(eva, TO_IEP_EVALUATION, "Jayden has autism")
     sources = sorted(row["source"] for row in env.rows("outcomes"))
     assert sources == ["flyer", "other", "other"]
 

@@ -26,7 +26,7 @@ from bot.content import Content
 from bot.storage import Storage
 from tests.fakebot.api import FakeBotAPI, SentMessage
 from tests.fakebot.server import Exchange, FakeBotServer
-from tests.killharness import PSEUDONYM_KEY, TOKEN, bot_command, bot_env
+from tests.killharness import PSEUDONYM_KEY, TOKEN, bot_command, bot_env, iep_bot
 
 WEBHOOK_URL = "https://iep-bot.test/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -309,15 +309,7 @@ def test_a_post_while_stopping_gets_503(bot: WebhookBot) -> None:
 
 def test_webhook_flag_without_a_url_is_one_line(tmp_path: Path) -> None:
     env = bot_env(tmp_path / "bot.sqlite3", TELEGRAM_API_URL="http://127.0.0.1:9")
-    done = subprocess.run(
-        [*bot_command(), "run", "--webhook"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = iep_bot("run", "--webhook", env=env, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stdout == ""
     [line] = done.stderr.splitlines()
@@ -333,15 +325,7 @@ def test_a_port_in_use_is_one_line(server: FakeBotServer, tmp_path: Path) -> Non
             WEBHOOK_URL=WEBHOOK_URL,
             PORT=str(port),
         )
-        done = subprocess.run(
-            [*bot_command(), "run"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = iep_bot("run", env=env, cwd=tmp_path)
     assert done.returncode == 2
     lines = [line for line in done.stderr.splitlines() if " INFO " not in line]
     assert lines == [

@@ -28,7 +28,6 @@ screening started (the time of day is never stored).
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
+
+from bot.readonly import connect_readonly
 
 OTHER = "other"
 Cell = int | str  # a count, or the suppression marker
@@ -473,8 +474,7 @@ def _bounds(since: dt.date | None, until: dt.date | None) -> tuple[float, float]
 
 def open_readonly(path: Path) -> Database:
     """The database for reading only: safe beside the running bot, never created here."""
-    uri = f"{path.resolve().as_uri()}?mode=ro"  # as_uri escapes "?" and "#" in the path
-    return Database(sqlite3.connect(uri, uri=True))
+    return Database(connect_readonly(path))
 
 
 # --- periods ----------------------------------------------------------------------------------
