@@ -112,7 +112,11 @@ async def broadcast(
         settings=SenderSettings(rate=rate, budget=max(28.0, rate * 1.2)),
     )
     engine = DeliveryEngine(
-        svc.broadcasts, sender, svc.content, settings=EngineSettings(workers=workers)
+        svc.broadcasts,
+        sender,
+        svc.content,
+        settings=EngineSettings(workers=workers),
+        tz=svc.settings.tz,
     )
     broadcast_id = svc.broadcasts.queue(
         audience=audience,

@@ -19,11 +19,20 @@ process: its median wall time and peak memory (the child's own ru_maxrss, from o
 lean spawner), beside the interpreter starting, the CLI's imports and a bare `SELECT COUNT(*)`.
 Targets: compute_stats under 0.5 s at 1 million and 1.5 s at 5 million; the CLI at 1 million
 under 1 s and 150 MB.
+Then, what /stats costs parents: the real Application (in this process, on the fake Bot
+API, each call 20 ms late like a round trip to Telegram) over a copy of the smallest
+database, ten parents tapping through screenings, each as soon as their reply came, while a
+staff member asks for the all-time statistics again and again. A parent's reply time (their
+tap handed to the bot -> its reply sent) while the statistics are being counted and drawn,
+against the same parents' idle replies in between (as long), in the same run: once with the
+statistics worker process (as the bot runs now) and once counting and drawing in a thread of
+the bot's process (as it did before: the GIL, held by matplotlib and SQLite, made every parent
+wait). Target: with the worker process, the p90 reply while drawing within 2x of idle's.
 Last, what the rollup's triggers add to the writes: finishing 10,000 screenings (and pressing
 Book after some) through Storage, with and without the triggers, in alternating rounds.
 
     .venv/bin/python bench/stats_bench.py [--sizes 1000000,5000000] [--runs 5]
-        [--keep DIR] [--before OLD_AGGREGATE.py]
+        [--keep DIR] [--before OLD_AGGREGATE.py] [--stats-presses 5]
 
 --keep DIR keeps the built databases there and reuses them on the next run (for comparing
 two versions in alternating runs), migrating a reused one first; without it they live in a
@@ -33,9 +42,11 @@ temporary folder.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import datetime as dt
 import importlib.util
+import itertools
 import json
 import os
 import sqlite3
@@ -372,6 +383,143 @@ def cli_figures(db_path: Path, rows: int, runs: int, folder: Path) -> bool:
 _COUNT = "SELECT COUNT(*) FROM outcomes"
 
 
+# --- a parent's reply while /stats draws -----------------------------------------------------
+
+
+REPLY_TARGET = 2.0  # the p90 reply while drawing, over idle's, with the worker process
+REPLY_LATENCY = 0.02  # seconds each Bot API call takes (a round trip to Telegram)
+REPLY_PARENTS = 10  # tapping at once, each as soon as their reply came
+STAFF_ID = 777
+
+
+class ThreadRunner:
+    """The statistics worker's runner as /stats worked before: in a thread of this process."""
+
+    async def run(self, job: Callable[[Any], Any], request: Any) -> Any:
+        return await asyncio.to_thread(job, request)
+
+    def close(self) -> None:
+        return None
+
+
+def copy_database(source: Path, folder: Path) -> Path:
+    """A copy the parents may write to (the built database stays as built, for --keep)."""
+    target = folder / "replies.sqlite3"
+    target.unlink(missing_ok=True)
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+    return target
+
+
+async def reply_times(
+    db_path: Path, runner: Any, presses: int, first_parent: int
+) -> tuple[list[float], ...]:
+    """(idle replies, replies while /stats is under way, seconds per /stats) in seconds."""
+    from bot.config import Settings
+    from bot.content import load_content
+    from bot.tg.app import build_application
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.fakebot import ChatClient, FakeBotAPI
+    from tests.parents import SCREENING_LOOP
+
+    settings = Settings(
+        token="123456:BENCH-token-0123456789abcdefghij",
+        database_path=db_path,
+        booking_url="https://book.example.org/consult",
+        pseudonym_key=b"bench-pseudonym-key-0123456789abcdef",
+        practice_name="Bench Advocacy",
+        staff_ids=frozenset({STAFF_ID}),
+    )
+    storage = Storage(db_path)
+    api = FakeBotAPI(latency=REPLY_LATENCY)
+    app = build_application(
+        settings, storage, load_content(DEFAULT_CONTENT_DIR), request=api,
+        sweep_expired=False, stats_runner=runner,
+    )  # fmt: skip
+    await app.initialize()
+    parents = [ChatClient(app, api, chat_id=first_parent + i) for i in range(REPLY_PARENTS)]
+    staff = ChatClient(app, api, chat_id=STAFF_ID, user_id=STAFF_ID, first_name="Ana")
+
+    # Each parent's taps go on where they stopped: a screening, its details, "Start over".
+    taps = {parent.chat_id: itertools.cycle(SCREENING_LOOP) for parent in parents}
+
+    async def keep_tapping(
+        parent: ChatClient, into: list[float], going: Callable[[], bool]
+    ) -> None:
+        """Tap through screenings, each tap as soon as the reply came, while `going()`."""
+        while going():
+            started = time.perf_counter()
+            await parent.press(next(taps[parent.chat_id]))
+            into.append(time.perf_counter() - started)
+
+    async def everyone(into: list[float], going: Callable[[], bool]) -> None:
+        await asyncio.gather(*(keep_tapping(parent, into, going) for parent in parents))
+
+    for parent in parents:
+        await parent.send("/start")
+        await parent.press("Start the screening")
+    await staff.send("/stats")
+    await staff.press("All time")  # warm up: the worker process starts, matplotlib loads
+    await app.stats_worker.settled()
+    idle: list[float] = []
+    busy: list[float] = []
+    seconds: list[float] = []
+    try:
+        for _ in range(presses):
+            began = time.perf_counter()
+            await staff.press("All time")
+            await everyone(busy, lambda: app.stats_worker.pending > 0)
+            took = time.perf_counter() - began
+            seconds.append(took)
+            ends = time.perf_counter() + took  # as long idle, in between
+            await everyone(idle, lambda: time.perf_counter() < ends)  # noqa: B023
+    finally:
+        await app.stats_worker.finish()
+        await app.shutdown()
+        storage.close()
+    assert len([m for m in staff.messages if m.is_photo]) == presses + 1, "a chart went missing"
+    return idle, busy, seconds
+
+
+def reply_figures(db_path: Path, rows: int, presses: int, folder: Path) -> bool:
+    """A parent's reply while /stats draws against idle, worker process and thread; True when
+    the worker process meets its target."""
+    from bot.stats.worker import WorkerProcess
+
+    copy = copy_database(db_path, folder)
+    print(
+        f"{rows:>11,} rows, a parent's reply while /stats (all time) is under way"
+        f"{'p50 ms':>9}{'p90 ms':>8}{'max ms':>8}{'taps':>6}"
+    )
+    figures: dict[str, float] = {}  # medians by label, p90 ratios by runner
+    runners = (("worker process", WorkerProcess()), ("thread (before)", ThreadRunner()))
+    for i, (name, runner) in enumerate(runners):
+        idle, busy, seconds = asyncio.run(reply_times(copy, runner, presses, 5000 + 100 * i))
+        for label, times in ((f"{name}, idle", idle), (f"{name}, while drawing", busy)):
+            p50, p90 = (statistics.quantiles(times, n=10)[q] for q in (4, 8))
+            figures[label] = p50
+            print(
+                f"{'':4}{label:64}{p50 * 1e3:9.1f}{p90 * 1e3:8.1f}{max(times) * 1e3:8.1f}"
+                f"{len(times):6}"
+            )
+        ratio = figures[f"{name}, while drawing"] / figures[f"{name}, idle"]
+        tail = statistics.quantiles(busy, n=10)[8] / statistics.quantiles(idle, n=10)[8]
+        print(
+            f"{'':4}{name}: /stats took {statistics.median(seconds):.2f} s (median);"
+            f" reply while drawing / idle: median {ratio:.2f}x, p90 {tail:.2f}x"
+        )
+        figures[name] = tail
+    met = figures["worker process"] <= REPLY_TARGET
+    verdict = "met" if met else "NOT met"
+    print(f"{'':4}worker process p90 within {REPLY_TARGET}x of idle's: {verdict}")
+    copy.unlink()
+    return met
+
+
 # --- what the rollup's triggers cost the writes ---------------------------------------------
 
 
@@ -470,6 +618,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="build databases here and reuse them")
     parser.add_argument("--before", type=Path, help="an older aggregate.py to time alongside")
+    parser.add_argument(
+        "--stats-presses", type=int, default=5, help="/stats asked for while the parent taps"
+    )
     args = parser.parse_args()
     sizes = sorted(int(size) for size in args.sizes.split(","))
     versions: dict[str, Compute] = {"compute_stats": compute_stats}
@@ -488,6 +639,8 @@ def main() -> int:
         ]
         ok = all(met)
         ok = cli_figures(paths[sizes[0]], sizes[0], args.runs, Path(name)) and ok
+        smallest = paths[sizes[0]]
+        ok = reply_figures(smallest, sizes[0], args.stats_presses, Path(name)) and ok
         write_cost(Path(name))
     return 0 if ok else 1
 

@@ -46,9 +46,20 @@ class Kind(StrEnum):
     TIPS_LIST = "Y"
     STATS_PERIOD = "S"
     BROADCAST_CONTROL = "X"  # Pause / Resume / Cancel on a broadcast's status message
+    BROADCASTS_LIST = "B"  # /broadcasts: a page of the list, or one broadcast's status
+    EXPORT_PERIOD = "E"  # /export: the period whose CSV files to send
 
 
-STAFF_KINDS = frozenset({Kind.COMPOSE, Kind.TIPS_LIST, Kind.STATS_PERIOD, Kind.BROADCAST_CONTROL})
+STAFF_KINDS = frozenset(
+    {
+        Kind.COMPOSE,
+        Kind.TIPS_LIST,
+        Kind.STATS_PERIOD,
+        Kind.BROADCAST_CONTROL,
+        Kind.BROADCASTS_LIST,
+        Kind.EXPORT_PERIOD,
+    }
+)
 
 
 def kind_of(data: object) -> str | None:

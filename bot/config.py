@@ -242,13 +242,13 @@ def _staff_ids(raw: str) -> frozenset[int]:
             ) from None
         if number < 0:
             raise SettingsError(
-                f"STAFF_IDS: {part} looks like a group or channel id; staff ids are people's user"
-                " ids (each staff member can ask @userinfobot in Telegram for theirs)"
+                f"STAFF_IDS: {part} looks like a group or channel id; staff ids are people's"
+                " user ids (each staff member sends /whoami to the bot to see theirs)"
             )
         if not 0 < number < STAFF_ID_LIMIT:
             raise SettingsError(
                 f"STAFF_IDS: {part} is not a Telegram user id (a positive number of up to 15"
-                " digits; ask @userinfobot in Telegram for yours)"
+                " digits; each staff member sends /whoami to the bot to see theirs)"
             )
         ids.add(number)
     return frozenset(ids)

@@ -41,7 +41,14 @@ class Outgoing:
     text: str
     rows: tuple[tuple[Button, ...], ...] = ()
     photo: str | bytes | None = None  # a Telegram file_id, or the image itself
+    # A file sent as a document, its name as the person will see it, and its bytes; `text`
+    # is its caption (Telegram allows 1,024 characters).
+    document: tuple[str, bytes] | None = None
     edit: int | None = None  # the message id to edit in place
+
+    def __post_init__(self) -> None:
+        if self.document is not None and (self.photo is not None or self.edit is not None):
+            raise ValueError("a document is sent on its own: no photo, no edit")
 
     @classmethod
     def screen(cls, chat_id: int, screen: Screen, *, edit: int | None = None) -> Outgoing:

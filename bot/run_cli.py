@@ -76,6 +76,7 @@ def run(webhook: bool) -> None:
         announce = (
             f"starting ({mode}): {len(content.languages)} languages, database"
             f" {settings.database_path}, {expired} expired screenings logged",
+            staff_line(settings),
             *storage.notes,
         )
         if mode == "webhook":
@@ -95,6 +96,17 @@ def run(webhook: bool) -> None:
         storage.close()
     if app.stop_reason is not None:
         raise Fail(app.stop_reason)
+
+
+def staff_line(settings: Settings) -> str:
+    """How many staff ids are set: a mistyped STAFF_IDS shows here first."""
+    count = len(settings.staff_ids)
+    if count == 0:
+        return (
+            "no staff ids set (STAFF_IDS): staff commands are off; anyone can send /whoami"
+            " to the bot to learn their id"
+        )
+    return f"{count} staff id{'s' if count != 1 else ''} set (STAFF_IDS); /whoami confirms one"
 
 
 def telegram_problem(exc: Exception, settings: Settings) -> str:

@@ -12,6 +12,7 @@ import json
 import logging
 import secrets
 import time
+import zoneinfo
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,7 +73,12 @@ def new_session_id() -> str:
 
 class Storage:
     def __init__(
-        self, path: Path | str, *, clock: Clock = time.time, busy_timeout: float = 5.0
+        self,
+        path: Path | str,
+        *,
+        clock: Clock = time.time,
+        busy_timeout: float = 5.0,
+        timezone: str = "UTC",
     ) -> None:
         self.path = Path(path)
         if str(path) != ":memory:":
@@ -87,6 +93,9 @@ class Storage:
         # can lose the last transactions, which is acceptable for this data.
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.clock = clock
+        # The day every `day` column holds (a screening's start, a Book press, a subscription):
+        # the practice's day in TIMEZONE, the day staff pick statistics periods by.
+        self.zone = zoneinfo.ZoneInfo(timezone)
         # This process, as far as the database can tell: the lease holder (bot/lease.py).
         self.instance = secrets.token_hex(4)
         # What opening the database did that the operator should hear of (a new file, the
@@ -133,7 +142,8 @@ class Storage:
         self.db.execute(f"{verb} INTO meta (name, value) VALUES (?, ?)", [name, value])
 
     def today(self) -> str:
-        return dt.datetime.fromtimestamp(self.clock(), dt.UTC).date().isoformat()
+        """Today in the practice's time zone: the day the database dates things by."""
+        return dt.datetime.fromtimestamp(self.clock(), self.zone).date().isoformat()
 
     # --- sessions -----------------------------------------------------------------
 

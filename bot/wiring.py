@@ -69,7 +69,7 @@ def open_storage(settings: Settings, *, patience: float | None = None) -> Storag
         # statement waits up to 5 s (the command line) or less (the running bot).
         path = settings.database_path
         new = str(path) != ":memory:" and not path.exists()
-        storage = Storage(path, busy_timeout=min(1.0, patience))
+        storage = Storage(path, busy_timeout=min(1.0, patience), timezone=settings.timezone)
         try:
             applied = storage.migrate()
         except BaseException:

@@ -17,19 +17,28 @@ from bot.tg.context import BotApplication
 from bot.tg.sender import SenderSettings, TelegramSender
 from tests.clock import FakeClock
 from tests.fakebot import ChatClient, FakeBotAPI
+from tests.stats_helpers import InProcess
 
 
 class BotEnv:
     """Starts the real Application on a FakeBotAPI; `restart()` is a process restart."""
 
-    def __init__(self, settings: Settings, content: Content, clock: FakeClock) -> None:
+    def __init__(
+        self, settings: Settings, content: Content, clock: FakeClock, *, greet_staff: bool = False
+    ) -> None:
         self.settings, self.content, self.clock = settings, content, clock
+        # Staff get one "the bot knows you as staff" line on their first update after a
+        # start (bot/tg/handlers/whoami.py); most tests are about something else, so by
+        # default that first update is taken as already past.
+        self.greet_staff = greet_staff
         self.api = FakeBotAPI()
         self.storage: Storage | None = None
         self.app: BotApplication = None  # type: ignore[assignment]
 
     async def start(self) -> BotEnv:
-        self.storage = Storage(self.settings.database_path, clock=self.clock)
+        self.storage = Storage(
+            self.settings.database_path, clock=self.clock, timezone=self.settings.timezone
+        )
         self.storage.migrate()
         await self.build(FakeSleep(self.clock))
         return self
@@ -46,10 +55,16 @@ class BotEnv:
             sweep_expired=False,
             pace_clock=self.clock,
             pace_sleep=sleep,
+            # /stats and /export count and draw in this process: no test starts the worker
+            # process unless it means to (tests/test_stats_off_queue.py).
+            stats_runner=InProcess(),
         )
+        if not self.greet_staff:
+            self.app.staff_greeted.update(self.settings.staff_ids)
         await self.app.initialize()
 
     async def stop(self) -> None:
+        await self.app.stats_worker.finish()  # a chart or export under way is sent first
         await self.app.shutdown()
         assert self.storage is not None
         self.storage.close()
@@ -88,6 +103,7 @@ class BotEnv:
             clock=self.clock,
             sleep=sleep,
             language_of=svc.staff_language,
+            tz=self.settings.tz,
         )
 
     def client(self, **kwargs: Any) -> ChatClient:

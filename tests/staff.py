@@ -43,6 +43,7 @@ AUDIENCE_BUTTONS = [
 ]
 TEXT = "<b>IEP meeting soon?</b> Bring your questions & a copy of the plan."
 TEXT_HTML = "<b>IEP meeting soon?</b> Bring your questions &amp; a copy of the plan."
+TEXT_ES = "<b>¿Reunión del IEP pronto?</b> Traiga sus preguntas y una copia del plan."
 
 
 def at(*args: int) -> float:
@@ -103,22 +104,30 @@ async def make_scene(
 
 
 async def compose_to_preview(
-    scene: Scene, text: str = TEXT, audience: str = "Everyone · 5"
+    scene: Scene, text: str = TEXT, audience: str = "Everyone · 5", others: str | None = TEXT_ES
 ) -> None:
+    """/broadcast, the audience, `text` for the first language asked, then `others` for each
+    further language asked (None: Skip it), up to the preview."""
     await scene.staff.send("/broadcast")
-    await scene.staff.send(text)
     await scene.staff.press(audience)
+    await scene.staff.send(text)
+    while scene.drafts and scene.drafts[0]["state"] == "awaiting_content":
+        if others is None:
+            await scene.staff.press("⏭ Skip")
+        else:
+            await scene.staff.send(others)
 
 
 async def reach(scene: Scene, step: str) -> None:
-    """Walk a new draft up to `step`: content, audience, preview or time."""
+    """Walk a new draft up to `step`: audience, content, preview or time."""
     await scene.staff.send("/broadcast")
-    if step == "content":
-        return
-    await scene.staff.send(TEXT)
     if step == "audience":
         return
     await scene.staff.press("Everyone · 5")
+    if step == "content":
+        return
+    await scene.staff.send(TEXT)
+    await scene.staff.send(TEXT_ES)
     if step == "preview":
         return
     await scene.staff.press("🕒 Schedule for later")

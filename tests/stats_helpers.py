@@ -1,12 +1,17 @@
-"""Rows for the statistics tests: outcome log entries and screenings in progress, in bulk."""
+"""Rows for the statistics tests (outcome log entries and screenings in progress, in bulk),
+and the statistics worker as the tests run it."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import struct
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 _ids = itertools.count()
+Request = TypeVar("Request")
+Result = TypeVar("Result")
 
 
 def outcome(
@@ -65,3 +70,48 @@ def png_size(data: bytes) -> tuple[int, int]:
     width, height = struct.unpack(">II", data[16:24])
     assert data[-12:] == b"\x00\x00\x00\x00IEND\xaeB`\x82", "a PNG ends with IEND"
     return width, height
+
+
+class InProcess:
+    """The statistics worker's runner for tests (bot/stats/worker.py Runner): the same jobs,
+    run right here on the event loop. No test pays for starting a process unless it means to
+    (tests/test_stats_off_queue.py does), and no thread makes the order of calls vary from
+    run to run (tests/test_fuzz.py plays the same traffic twice and compares)."""
+
+    def __init__(self) -> None:
+        self.results: list[Any] = []  # what each job returned, oldest first
+
+    async def run(self, job: Callable[[Request], Result], request: Request) -> Result:
+        await asyncio.sleep(0)  # a worker's answer never comes back within the same step
+        result = job(request)
+        self.results.append(result)
+        return result
+
+    def close(self) -> None:
+        return None
+
+
+# Jobs for the real worker process (tests/test_stats_off_queue.py): defined here, a module
+# the spawned worker imports quickly.
+
+
+def worker_pid(_: object) -> int:
+    """The process the job ran in."""
+    import os
+
+    return os.getpid()
+
+
+def crash_worker(_: object) -> int:
+    """The worker dies mid-job, as when the system kills it (out of memory)."""
+    import os
+
+    os._exit(3)
+
+
+def sleep_in_worker(seconds: float) -> int:
+    """A long job (a huge chart), to stop the worker in the middle of."""
+    import time
+
+    time.sleep(seconds)
+    return 0

@@ -257,7 +257,8 @@ async def test_the_status_message_shows_progress_and_buttons(env: BotEnv) -> Non
     await engine.work()
     shown = env.api.message(777, status.message_id)
     assert shown is not None
-    assert "finished" in shown.text and "Sent 10" in shown.text
+    assert shown.text.startswith("✅ Broadcast #1: sent. It finished on Sat 28 Nov 2026, 09:00")
+    assert "Sent 10 · Blocked 0 · Failed 0" in shown.text and "Remaining" not in shown.text
     edits = [c for c in env.api.calls_to("editMessageText") if c.params["chat_id"] in (777, "777")]
     assert 2 <= len(edits) <= 10  # at the start, now and then, at the end: not per message
 
@@ -317,10 +318,13 @@ def test_cli_dry_run_queue_status_and_bad_input(
     monkeypatch.setenv("QUIET_HOURS", "off")
     tip = tmp_path / "tip.html"
     tip.write_text("<b>Tip</b>: keep a simple log, with dates.")
-    assert main(["broadcast", "--text-file", str(tip), "--audience", "es", "--dry-run"]) == 0
+    consejo = tmp_path / "consejo.html"
+    consejo.write_text("<b>Consejo</b>: lleve un registro sencillo.")
+    both = ["--text-file", str(tip), "--text-file-es", str(consejo)]
+    assert main(["broadcast", *both, "--audience", "es", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "Para dejar de recibir" in out and "Nothing was queued" in out
-    assert main(["broadcast", "--text-file", str(tip), "--audience", "es"]) == 0
+    assert main(["broadcast", *both, "--audience", "es"]) == 0
     assert "Broadcast #1 queued" in capsys.readouterr().out
     assert main(["broadcast", "status"]) == 0
     assert "#1" in capsys.readouterr().out
@@ -403,7 +407,7 @@ async def test_the_status_message_speaks_the_staff_member_s_language(env: BotEnv
     engine = engine_for(env)
     await engine.work()
     shown = env.api.message(777, status.message_id)
-    assert shown is not None and "Envío #" in shown.text and "terminado" in shown.text
+    assert shown is not None and shown.text.startswith("✅ Envío #1: enviado; terminado el sáb 28")
 
 
 class ClockedBot:

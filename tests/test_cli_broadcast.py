@@ -1,5 +1,6 @@
 """`iep-bot broadcast`: the old forms (`broadcast --text-file F`, `broadcast cancel 1`) and the
-click group (`broadcast send`, `status`, `pause ID`, `resume ID`, `cancel ID`)."""
+click group (`broadcast send`, `status`, `pause ID`, `resume ID`, `cancel ID`); a file per
+language (`--text-file-es`) and what parents without one get (`--others-get`, `--skip-missing`)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,34 @@ def tip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.fixture
+def consejo(tmp_path: Path) -> Path:
+    path = tmp_path / "consejo.html"
+    path.write_text("<b>Consejo</b>: lleve un registro sencillo, con fechas.")
+    return path
+
+
+def subscribe(tmp_path: Path, english: int, spanish: int) -> None:
+    """Parents in the database the commands open: `english` and `spanish` of them."""
+    storage = Storage(tmp_path / "bot.sqlite3")
+    try:
+        storage.migrate()
+        for number in range(english + spanish):
+            lang = "en" if number < english else "es"
+            storage.add_subscriber(f"key-{number}", 1000 + number, lang)
+    finally:
+        storage.close()
+
+
+def texts_of_row(tmp_path: Path) -> dict[str, str]:
+    storage = Storage(tmp_path / "bot.sqlite3")
+    try:
+        [row] = Broadcasts(storage, load_content()).recent()
+        return row.texts
+    finally:
+        storage.close()
+
+
 def rows(tmp_path: Path) -> list[tuple[int, str, str, int | None]]:
     storage = Storage(tmp_path / "bot.sqlite3")
     try:
@@ -37,14 +66,15 @@ def rows(tmp_path: Path) -> list[tuple[int, str, str, int | None]]:
 def test_queue_follow_and_steer(
     tip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(
-        capsys, "broadcast", "--text-file", str(tip), "--audience", "es", "--dry-run"
-    )
+    spanish = tmp_path / "consejo.html"
+    spanish.write_text("<b>Consejo</b>: lleve un registro sencillo.")
+    both = ["--text-file", str(tip), "--text-file-es", str(spanish)]
+    code, out, err = run(capsys, "broadcast", *both, "--audience", "es", "--dry-run")
     assert (code, err) == (0, "")
     assert "Para dejar de recibir" in out and "Nothing was queued (dry run)" in out
     assert not (tmp_path / "bot.sqlite3").exists() or rows(tmp_path) == []
 
-    code, out, _ = run(capsys, "broadcast", "--text-file", str(tip), "--audience", "es")
+    code, out, _ = run(capsys, "broadcast", *both, "--audience", "es")
     assert code == 0 and out.startswith("Broadcast #1 queued for 0 parents (lang:es)")
     code, out, _ = run(capsys, "broadcast", "send", "--text-file", str(tip), "--now")
     assert code == 0 and out.startswith("Broadcast #2 queued for 0 parents (all)")
@@ -152,7 +182,7 @@ def test_escape_html_shows_stray_characters_as_typed(
         [row] = Broadcasts(storage, load_content()).recent()
     finally:
         storage.close()
-    assert row.texts == {"*": "<b>Tips:</b> 1 &lt; 2 &lt;3 &amp; Q&amp;A"}
+    assert row.texts == {"en": "<b>Tips:</b> 1 &lt; 2 &lt;3 &amp; Q&amp;A"}
 
 
 def test_escape_html_cannot_close_a_tag(
@@ -224,3 +254,131 @@ def test_the_largest_id_sqlite_holds_is_simply_not_found(
         "",
         f"Broadcast #{largest} cannot pause now (it is not found).\n",
     )
+
+
+# --- a file per language ----------------------------------------------------------------------
+
+REFUSAL = (
+    "2 Spanish-reading parents would not get this: give --text-file-es, or --others-get en to"
+    " send them the English text, or --skip-missing to leave them out.\n"
+)
+
+
+@pytest.mark.parametrize("extra", [[], ["--dry-run"], ["--audience", "interest:has_504"]])
+def test_a_language_without_a_file_queues_nothing_and_says_how_many(
+    tip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    subscribe(tmp_path, english=3, spanish=2)
+    if "interest:has_504" in extra:
+        storage = Storage(tmp_path / "bot.sqlite3")
+        storage.db.execute("UPDATE subscribers SET interest = 'has_504'")
+        storage.close()
+    assert run(capsys, "broadcast", "--text-file", str(tip), *extra) == (2, "", REFUSAL)
+    assert rows(tmp_path) == []
+
+
+def test_a_file_per_language(
+    tip: Path, consejo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subscribe(tmp_path, english=3, spanish=2)
+    argv = ["broadcast", "--text-file", str(tip), "--text-file-es", str(consejo)]
+    code, out, err = run(capsys, *argv, "--dry-run")
+    assert (code, err) == (0, "")
+    assert (
+        "--- preview (English) ---\nTip: keep a simple log, with dates.\n\nTo stop these tips,"
+        in out
+    )
+    assert (
+        "--- preview (Español) ---\nConsejo: lleve un registro sencillo, con fechas.\n\n"
+        "Para dejar de recibir" in out
+    )
+    assert out.endswith(
+        "---\nAudience all: 5 parents would get it right now.\n"
+        "  English: 3 parents get the English text.\n"
+        "  Spanish: 2 parents get the Spanish text.\n"
+        "Nothing was queued (dry run).\n"
+    )
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert out == (
+        "Broadcast #1 queued for 5 parents (all), sending as soon as the bot's engine picks it"
+        " up.\n"
+        "  English: 3 parents get the English text.\n"
+        "  Spanish: 2 parents get the Spanish text.\n"
+        "Follow it with: iep-bot broadcast status\n"
+    )
+    assert texts_of_row(tmp_path) == {
+        "en": "<b>Tip</b>: keep a simple log, with dates.",
+        "es": "<b>Consejo</b>: lleve un registro sencillo, con fechas.",
+    }
+
+
+def test_skip_missing_leaves_them_out(
+    tip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subscribe(tmp_path, english=3, spanish=2)
+    code, out, _ = run(capsys, "broadcast", "--text-file", str(tip), "--skip-missing", "--dry-run")
+    assert code == 0 and "--- preview (Español" not in out
+    assert "  Spanish: 2 parents left out (no Spanish text).\n" in out
+    code, out, _ = run(capsys, "broadcast", "--text-file", str(tip), "--skip-missing")
+    assert code == 0
+    assert out.startswith("Broadcast #1 queued for 3 parents (all)")
+    assert "  English: 3 parents get the English text.\n" in out
+    assert "  Spanish: 2 parents left out (no Spanish text).\n" in out
+    assert texts_of_row(tmp_path) == {"en": "<b>Tip</b>: keep a simple log, with dates."}
+
+
+def test_others_get_english(tip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    subscribe(tmp_path, english=3, spanish=2)
+    argv = ["broadcast", "--text-file", str(tip), "--others-get", "en"]
+    code, out, _ = run(capsys, *argv, "--dry-run")
+    assert code == 0
+    assert (
+        "--- preview (Español: the English text) ---\nTip: keep a simple log, with dates.\n\n"
+        "Para dejar de recibir" in out
+    )
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert out.startswith("Broadcast #1 queued for 5 parents (all)")
+    assert "  Spanish: 2 parents get the English text.\n" in out
+    text = "<b>Tip</b>: keep a simple log, with dates."
+    assert texts_of_row(tmp_path) == {"en": text, "*": text}
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (
+            ["--others-get", "en", "--skip-missing"],
+            "Nothing queued: choose one of --others-get and --skip-missing, not both.\n",
+        ),
+        (
+            ["--others-get", "es"],
+            "Nothing queued: --others-get es needs that language's text (--text-file-es).\n",
+        ),
+        (
+            ["--audience", "es", "--skip-missing"],
+            "Nothing queued: the parents in audience lang:es read Spanish, and no file is in"
+            " their language.\n",
+        ),
+    ],
+)
+def test_contradictions_are_one_line(
+    tip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], said: str
+) -> None:
+    subscribe(tmp_path, english=3, spanish=2)
+    assert run(capsys, "broadcast", "--text-file", str(tip), *extra) == (2, "", said)
+    assert rows(tmp_path) == []
+
+
+def test_a_spanish_only_audience_needs_only_the_spanish_file(
+    tip: Path, consejo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subscribe(tmp_path, english=3, spanish=2)
+    argv = ["broadcast", "--text-file", str(tip), "--text-file-es", str(consejo)]
+    code, out, _ = run(capsys, *argv, "--audience", "es")
+    assert code == 0 and out.startswith("Broadcast #1 queued for 2 parents (lang:es)")
+    assert "English" not in out
+    assert texts_of_row(tmp_path) == {
+        "es": "<b>Consejo</b>: lleve un registro sencillo, con fechas."
+    }

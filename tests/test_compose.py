@@ -1,7 +1,8 @@
 """Staff compose a broadcast: what they see, what gets queued, what parents then get.
 
 Exactly one broadcast on Confirm, nothing otherwise; also cancelling, photos and formatting,
-and bad input.
+and bad input. The texts per language (skipping one, sending another instead) are in
+test_compose_languages.py.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import pytest
 
 from bot.callbacks import Action
 from bot.content import visible_text
-from flows.compose import AWAITING_AUDIENCE, AWAITING_CONTENT
+from flows.compose import AWAITING_AUDIENCE, AWAITING_CONTENT, PREVIEWING
 from tests.conftest import STAFF_ID
 from tests.fakebot import ChatClient
 from tests.staff import (
     AUDIENCE_BUTTONS,
     PARENTS,
     TEXT,
+    TEXT_ES,
     TEXT_HTML,
     Scene,
     at,
@@ -36,31 +38,43 @@ from tests.staff import (
 async def test_compose_preview_confirm_queues_exactly_one_broadcast(scene: Scene) -> None:
     staff = scene.staff
     await staff.send("/broadcast")
-    assert staff.last_text.startswith("New broadcast")
+    assert staff.last_text.startswith("New broadcast\nFirst choose who should receive it.")
     assert "preview" in staff.last_text and "/cancel" in staff.last_text
-    await staff.send(TEXT)
-    assert staff.last_text.startswith("Who should receive it?")
+    assert "Who should receive it?" in staff.last_text
     assert staff.buttons == AUDIENCE_BUTTONS
-    assert scene.broadcasts == []
 
     mark = staff.mark()
     await staff.press("Everyone · 5")
-    shown = staff.new_since(mark)
-    prompt, preview_en, preview_es, summary = shown
+    prompt, ask_en = staff.new_since(mark)
     assert prompt.text.endswith("✓ Everyone") and prompt.buttons == []
-    # The exact messages parents get: each language's footer on the staff's text.
-    assert preview_en.source == scene.recipient_text({"*": TEXT_HTML}, "en")
-    assert preview_es.source == scene.recipient_text({"*": TEXT_HTML}, "es")
+    assert ask_en.text.startswith("✍️ Send me the English text for the 3 English-reading parents")
+    assert ask_en.buttons == ["✖ Cancel"]  # the first text cannot be skipped
+    await staff.send(TEXT)
+    assert staff.last_text == "✍️ Now the Spanish text for the 2 Spanish-reading parents."
+    assert staff.buttons == ["⏭ Skip Spanish", "✖ Cancel"]
+    assert scene.broadcasts == []
+
+    mark = staff.mark()
+    await staff.send(TEXT_ES)
+    preview_en, preview_es, summary = staff.new_since(mark)
+    # The exact messages parents get: each language's own text and footer.
+    assert preview_en.source == scene.recipient_text({"en": TEXT_HTML}, "en")
+    assert preview_es.source == scene.recipient_text({"es": TEXT_ES}, "es")
     assert preview_en.text.startswith("IEP meeting soon? Bring your questions & a copy")
+    assert preview_es.text.startswith("¿Reunión del IEP pronto?")
     assert {"type": "bold", "offset": 0, "length": 17} in preview_en.entities
+    assert summary.text.startswith(
+        "Preview ☝️ Above: what parents will receive. English: 3 parents. Español: 2 parents.\n"
+    )
+    assert "⚠️" not in summary.text
     assert "Everyone, 5 parents right now." in summary.text
     assert "When: right after you confirm." in summary.text
-    assert "(English, Español)" in summary.text
     assert "America/Chicago" in summary.text
     assert summary.buttons == [
         "✅ Confirm and send",
         "🕒 Schedule for later",
-        "✏️ Change the text",
+        "✏️ English text",
+        "✏️ Spanish text",
         "👥 Change the audience",
         "✖ Cancel",
     ]
@@ -69,7 +83,7 @@ async def test_compose_preview_confirm_queues_exactly_one_broadcast(scene: Scene
     await staff.press("✅ Confirm and send")
     [row] = scene.broadcasts
     assert row["audience"] == "all"
-    assert json.loads(row["texts"]) == {"*": TEXT_HTML}
+    assert json.loads(row["texts"]) == {"en": TEXT_HTML, "es": TEXT_ES}
     assert (row["origin"], row["created_by"], row["photo"], row["tip_id"]) == (
         "telegram",
         STAFF_ID,
@@ -98,20 +112,31 @@ async def test_a_second_press_on_confirm_queues_nothing_more(scene: Scene) -> No
     )
 
 
-async def test_audience_one_language_previews_that_language_only(scene: Scene) -> None:
+async def test_audience_one_language_asks_and_previews_that_language_only(scene: Scene) -> None:
     await scene.staff.send("/broadcast")
-    await scene.staff.send(TEXT)
-    mark = scene.staff.mark()
     await scene.staff.press("Español only · 2")
-    _, preview, summary = scene.staff.new_since(mark)
-    assert preview.source == scene.recipient_text({"*": TEXT_HTML}, "es")
+    assert scene.staff.last_text.startswith(
+        "✍️ Send me the Spanish text for the 2 Spanish-reading parents"
+    )
+    mark = scene.staff.mark()
+    await scene.staff.send(TEXT_ES)
+    preview, summary = scene.staff.new_since(mark)
+    assert preview.source == scene.recipient_text({"es": TEXT_ES}, "es")
+    assert "Above: what parents will receive. Español: 2 parents." in summary.text
     assert "Audience: Español only, 2 parents right now." in summary.text
+    assert "✏️ Change the text" in summary.buttons
     await scene.staff.press("Confirm")
-    assert scene.broadcasts[0]["audience"] == "lang:es"
+    [row] = scene.broadcasts
+    assert (row["audience"], json.loads(row["texts"])) == ("lang:es", {"es": TEXT_ES})
 
 
 async def test_an_empty_audience_is_said_plainly(scene: Scene) -> None:
-    await compose_to_preview(scene, audience="Has an IEP · 0")
+    await scene.staff.send("/broadcast")
+    await scene.staff.press("Has an IEP · 0")
+    assert scene.staff.last_text.startswith(
+        "✍️ Send me the English text (no parent is in this audience yet)"
+    )
+    await scene.staff.send(TEXT)  # nobody reads Spanish here: not asked
     assert "No parent is in this audience yet" in scene.staff.last_text
 
 
@@ -120,27 +145,32 @@ async def test_change_text_keeps_the_audience_and_change_audience_keeps_the_text
 ) -> None:
     staff = scene.staff
     await compose_to_preview(scene, audience="Has a 504 plan · 2")
-    await staff.press("✏️ Change the text")
-    assert staff.last_text.startswith("New broadcast")
+    await staff.press("✏️ English text")
+    assert staff.last_text.startswith("✍️ Send me the English text for the 1 English-reading")
+    assert staff.last_text.endswith("Your new message replaces the text you wrote before.")
     await staff.send("A shorter note.")
     assert "Audience: Has a 504 plan, 2 parents right now." in staff.last_text
     await staff.press("👥 Change the audience")
+    assert staff.last_text.startswith("Who should receive it?")
     assert staff.buttons == AUDIENCE_BUTTONS
-    await staff.press("English only · 3")
+    await staff.press("English only · 3")  # the English text is there: straight to the preview
+    assert "Audience: English only, 3 parents right now." in staff.last_text
     await staff.press("Confirm")
     [row] = scene.broadcasts
-    assert (row["audience"], json.loads(row["texts"])) == ("lang:en", {"*": "A shorter note."})
+    assert (row["audience"], json.loads(row["texts"])) == ("lang:en", {"en": "A shorter note."})
 
 
 async def test_a_restart_in_the_middle_loses_nothing(scene: Scene) -> None:
     await scene.staff.send("/broadcast")
+    await scene.staff.press("Everyone · 5")
     await scene.staff.send(TEXT)
     await scene.env.restart()
     staff = scene.env.client(chat_id=STAFF_ID, user_id=STAFF_ID, first_name="Ana")
-    await staff.press("Everyone · 5")
+    await staff.send(TEXT_ES)
     assert "Everyone, 5 parents right now." in staff.last_text
     await staff.press("Confirm")
-    assert len(scene.broadcasts) == 1
+    [row] = scene.broadcasts
+    assert json.loads(row["texts"]) == {"en": TEXT_HTML, "es": TEXT_ES}
 
 
 async def test_staff_see_their_own_language(scene: Scene) -> None:
@@ -149,9 +179,10 @@ async def test_staff_see_their_own_language(scene: Scene) -> None:
     )
     await staff.send("/broadcast")
     assert staff.last_text.startswith("Nuevo envío")
-    await staff.send("Hola")
     assert staff.buttons[0] == "Todos · 5"
     await staff.press("Todos · 5")
+    await staff.send("Hello")
+    await staff.send("Hola")
     assert "Cuándo: justo después de que usted confirme." in staff.last_text
 
 
@@ -169,10 +200,11 @@ async def test_the_status_message_has_the_engine_buttons(scene: Scene) -> None:
 
 async def test_parents_receive_exactly_the_preview(scene: Scene) -> None:
     await scene.staff.send("/broadcast")
+    await scene.staff.press("Everyone · 5")
     await scene.staff.send(TEXT)
     mark = scene.staff.mark()
-    await scene.staff.press("Everyone · 5")
-    _, preview_en, preview_es, _ = scene.staff.new_since(mark)
+    await scene.staff.send(TEXT_ES)
+    preview_en, preview_es, _ = scene.staff.new_since(mark)
     await scene.staff.press("Confirm")
     status_id = scene.broadcasts[0]["status_message_id"]
     await deliver_due(scene)
@@ -192,10 +224,10 @@ async def test_parents_receive_exactly_the_preview(scene: Scene) -> None:
 
 async def test_parents_receive_the_photo_of_the_preview(scene: Scene) -> None:
     await scene.staff.send("/broadcast")
-    await scene.staff.send_photo(caption="Our office is open <b>Mon to Fri</b>.")
-    mark = scene.staff.mark()
     await scene.staff.press("Español only · 2")
-    _, preview, _ = scene.staff.new_since(mark)
+    mark = scene.staff.mark()
+    await scene.staff.send_photo(caption="La oficina abre <b>de lunes a viernes</b>.")
+    preview, _ = scene.staff.new_since(mark)
     await scene.staff.press("Confirm")
     await deliver_due(scene)
     [message] = received(scene, 2001)
@@ -241,10 +273,11 @@ async def test_cancel_without_a_draft(scene: Scene) -> None:
 
 async def test_a_new_broadcast_replaces_an_unfinished_one_and_says_so(scene: Scene) -> None:
     await scene.staff.send("/broadcast")
+    await scene.staff.press("Everyone · 5")
     await scene.staff.send(TEXT)
     await scene.staff.send("/broadcast")
     assert "Your earlier unfinished draft was discarded." in texts_of(scene.staff.messages)
-    assert len(scene.drafts) == 1 and scene.drafts[0]["state"] == AWAITING_CONTENT
+    assert len(scene.drafts) == 1 and scene.drafts[0]["state"] == AWAITING_AUDIENCE
 
 
 async def test_a_day_old_draft_is_discarded_not_sent(scene: Scene) -> None:
@@ -258,27 +291,36 @@ async def test_a_day_old_draft_is_discarded_not_sent(scene: Scene) -> None:
 # --- photos and formatting ------------------------------------------------------------------
 
 
-async def test_a_photo_with_a_caption(scene: Scene) -> None:
+async def test_a_photo_with_a_caption_then_the_other_captions(scene: Scene) -> None:
     await scene.staff.send("/broadcast")
-    update = await scene.staff.send_photo(caption="Our office is open <b>Mon to Fri</b>.")
+    await scene.staff.press("Everyone · 5")
+    caption = "Our office is open <b>Mon to Fri</b>."
+    update = await scene.staff.send_photo(caption=caption)
     assert update.message is not None
     file_id = update.message.photo[-1].file_id
+    assert scene.staff.last_text == (
+        "✍️ Now the Spanish text for the 2 Spanish-reading parents. "
+        "It goes with the same photo, as its caption."
+    )
     mark = scene.staff.mark()
-    await scene.staff.press("Everyone · 5")
-    _, preview_en, preview_es, _ = scene.staff.new_since(mark)
+    caption_es = "La oficina abre <b>de lunes a viernes</b>."
+    await scene.staff.send(caption_es)
+    preview_en, preview_es, _ = scene.staff.new_since(mark)
     assert preview_en.is_photo and preview_en.photo_file_id == file_id
-    caption = "Our office is open <b>Mon to Fri</b>."
-    assert preview_en.source == scene.recipient_text({"*": caption}, "en")
-    assert preview_es.source == scene.recipient_text({"*": caption}, "es")
+    assert preview_es.is_photo and preview_es.photo_file_id == file_id
+    assert preview_en.source == scene.recipient_text({"en": caption}, "en")
+    assert preview_es.source == scene.recipient_text({"es": caption_es}, "es")
     await scene.staff.press("Confirm")
     [row] = scene.broadcasts
-    assert row["photo"] == file_id and json.loads(row["texts"]) == {"*": caption}
+    assert row["photo"] == file_id
+    assert json.loads(row["texts"]) == {"en": caption, "es": caption_es}
 
 
 async def test_telegram_formatting_is_kept_and_unsupported_formatting_removed(
     scene: Scene,
 ) -> None:
     await scene.staff.send("/broadcast")
+    await scene.staff.press("English only · 3")
     text = "Read the plan. Ask for changes. Details here"
     entities = [
         {"type": "bold", "offset": 0, "length": 14},
@@ -287,19 +329,18 @@ async def test_telegram_formatting_is_kept_and_unsupported_formatting_removed(
     ]
     await send_formatted(scene.staff, text, entities)
     assert "Other formatting (underline" in texts_of(scene.staff.messages)[-2]
-    await scene.staff.press("Everyone · 5")
     await scene.staff.press("Confirm")
     assert json.loads(scene.broadcasts[0]["texts"]) == {
-        "*": '<b>Read the plan.</b> Ask for changes. Details <a href="https://example.org/a?b=1&amp;c=2">here</a>'
+        "en": '<b>Read the plan.</b> Ask for changes. Details <a href="https://example.org/a?b=1&amp;c=2">here</a>'
     }
 
 
 async def test_an_apostrophe_in_formatted_text_is_fine(scene: Scene) -> None:
     await scene.staff.send("/broadcast")
+    await scene.staff.press("English only · 3")
     await send_formatted(scene.staff, "Don't wait", [{"type": "italic", "offset": 0, "length": 10}])
-    await scene.staff.press("Everyone · 5")
     await scene.staff.press("Confirm")
-    assert json.loads(scene.broadcasts[0]["texts"]) == {"*": "<i>Don't wait</i>"}
+    assert json.loads(scene.broadcasts[0]["texts"]) == {"en": "<i>Don't wait</i>"}
 
 
 async def send_formatted(client: ChatClient, text: str, entities: list[dict[str, Any]]) -> None:
@@ -336,31 +377,42 @@ async def test_bad_text_is_explained_and_nothing_is_queued(
     scene: Scene, send: str, expected: str
 ) -> None:
     await scene.staff.send("/broadcast")
+    await scene.staff.press("Everyone · 5")
     await scene.staff.send(send)
     assert expected in scene.staff.last_text
     assert scene.broadcasts == []
     assert scene.drafts[0]["state"] == AWAITING_CONTENT  # still waiting: send it again
     await scene.staff.send("A good text.")
-    assert scene.staff.buttons == AUDIENCE_BUTTONS
+    assert scene.staff.last_text.startswith("✍️ Now the Spanish text")
+    await scene.staff.send(send)  # the same check for the Spanish text
+    assert expected in scene.staff.last_text
+    await scene.staff.send("Un buen texto.")
+    assert scene.staff.buttons[0] == "✅ Confirm and send"
 
 
 async def test_too_long_counts_the_stop_line(scene: Scene) -> None:
     footer = len(visible_text(scene.recipient_text({"*": "x"}, "es"))) - 1
     text = "a" * (4096 - footer + 1)  # fits alone, not with the line on how to stop
     await scene.staff.send("/broadcast")
+    await scene.staff.press("Español only · 2")
     await scene.staff.send(text)
     assert "Please shorten it by" in scene.staff.last_text
 
 
 async def test_a_caption_over_1024_is_refused(scene: Scene) -> None:
     await scene.staff.send("/broadcast")
+    await scene.staff.press("Everyone · 5")
     await scene.staff.send_photo(caption="word " * 200)
+    assert "Telegram allows 1024" in scene.staff.last_text
+    await scene.staff.send_photo(caption="A short caption.")
+    await scene.staff.send("palabra " * 200)  # a later caption has the same limit
     assert "Telegram allows 1024" in scene.staff.last_text
     assert scene.broadcasts == []
 
 
 async def test_a_photo_without_caption_or_a_sticker_is_refused(scene: Scene) -> None:
     await scene.staff.send("/broadcast")
+    await scene.staff.press("English only · 3")
     await scene.staff.send_photo()
     assert scene.staff.last_text.startswith("Please send the photo again with a caption.")
     await scene.staff.send_sticker()
@@ -372,19 +424,30 @@ async def test_a_photo_without_caption_or_a_sticker_is_refused(scene: Scene) -> 
 
 async def test_typing_instead_of_pressing_shows_the_step_again(scene: Scene) -> None:
     await reach(scene, "audience")
-    await scene.staff.send("everyone")
-    assert "Please use the buttons above, or /cancel to stop." in texts_of(scene.staff.messages)
+    await scene.staff.send(TEXT)  # the text first, out of habit: the audience comes first
+    assert texts_of(scene.staff.messages)[-2] == (
+        "First choose who should receive it, with the buttons below. Then I will ask for the text."
+    )
+    assert "Who should receive it?" in scene.staff.last_text
     assert scene.staff.buttons == AUDIENCE_BUTTONS
+    assert scene.drafts[0]["state"] == AWAITING_AUDIENCE
+    await scene.staff.press("Everyone · 5")
+    await scene.staff.send(TEXT)
+    await scene.staff.send(TEXT_ES)
+    await scene.staff.send("send it")
+    assert "Please use the buttons above, or /cancel to stop." in texts_of(scene.staff.messages)
+    assert scene.staff.buttons[0] == "✅ Confirm and send"
+    assert scene.drafts[0]["state"] == PREVIEWING and scene.broadcasts == []
 
 
 async def test_an_edit_is_not_taken_for_the_draft(scene: Scene) -> None:
     await scene.staff.send("/broadcast")
+    await scene.staff.press("English only · 3")
     await scene.staff.send("Meeting on Tuesday")
     await scene.staff.edit_last_sent("Meeting on Wednesday")
     assert scene.staff.last_text.startswith("I can't use an edited message.")
-    await scene.staff.press("Everyone · 5")
     await scene.staff.press("Confirm")
-    assert json.loads(scene.broadcasts[0]["texts"]) == {"*": "Meeting on Tuesday"}
+    assert json.loads(scene.broadcasts[0]["texts"]) == {"en": "Meeting on Tuesday"}
 
 
 async def test_an_unknown_audience_is_refused(scene: Scene) -> None:

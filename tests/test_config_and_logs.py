@@ -250,7 +250,7 @@ def test_a_generated_key_is_accepted() -> None:
 def test_staff_ids_are_peoples_user_ids(ids: str, said: str) -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(GOOD | {"STAFF_IDS": ids})
-    assert said in str(caught.value) and "@userinfobot" in str(caught.value)
+    assert said in str(caught.value) and "/whoami" in str(caught.value)
 
 
 def test_staff_ids_read_as_numbers() -> None:

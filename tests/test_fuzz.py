@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-import bot.tg.handlers.stats as stats_handlers
+import bot.stats.chart as chart_module
 from bot.config import Settings
 from bot.content import Content
 from tests.botenv import BotEnv
@@ -668,7 +668,7 @@ async def test_statistics_survive_a_failed_chat_action(
     """Staff get their chart even when Telegram fails the "uploading a photo…" action, and
     nothing is logged as an error. (The soak run found this one: the action was sent
     outside the Sender, and its failure aborted the handler.)"""
-    monkeypatch.setattr(stats_handlers, "_chart", lambda *args: b"\x89PNG not drawn here")
+    monkeypatch.setattr(chart_module, "render_chart", lambda *a, **k: b"\x89PNG not drawn here")
     for i in range(6):  # enough screenings for a chart
         await finish(env.client(chat_id=5000 + i, user_id=5000 + i), TO_IEP_EVALUATION)
     staff = env.client(chat_id=STAFF_ID, user_id=STAFF_ID, first_name="Ana", username=None)
@@ -679,6 +679,7 @@ async def test_statistics_survive_a_failed_chat_action(
         env.api.fail_network("sendChatAction", "reset_before")
     with caplog.at_level(logging.INFO):
         await staff.press("7")
+        await env.app.stats_worker.settled()  # the chart is sent by a job of its own
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert staff.last.is_photo  # the chart came anyway
 

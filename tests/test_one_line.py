@@ -290,7 +290,7 @@ SETTINGS = [
         "stats",
         "STAFF_IDS",
         "group or channel",
-        "@userinfobot",
+        "/whoami",
         STAFF_IDS="-1001234567890",
     ),
     case("staff-23-digits", "stats", "STAFF_IDS", "not a Telegram user id", STAFF_IDS="1" * 23),

@@ -22,7 +22,6 @@ from flows.compose import AWAITING_CONTENT
 from tests.conftest import STAFF_ID
 from tests.fakebot import EntityParseError, parse_html
 from tests.staff import (
-    AUDIENCE_BUTTONS,
     PARENTS,
     Scene,
     compose_to_preview,
@@ -213,6 +212,7 @@ REASON_ES = "El texto tiene un «<» que Telegram rechazaría (cerca de «1 < 2 
 async def test_staff_see_why_and_can_escape_and_parents_get_it(scene: Scene) -> None:
     staff = scene.staff
     await staff.send("/broadcast")
+    await staff.press("Everyone · 5")
     await staff.send(TYPED)
     refusal = staff.last
     assert refusal.text.startswith(REASON_EN)
@@ -224,16 +224,19 @@ async def test_staff_see_why_and_can_escape_and_parents_get_it(scene: Scene) -> 
     shown = staff.api.message(STAFF_ID, refusal.message_id)
     assert shown is not None and shown.buttons == []
     assert shown.text.endswith("✓ 🛠 Escape it for me")
-    assert staff.last_text.startswith("Who should receive it?")
-    assert staff.buttons == AUDIENCE_BUTTONS
+    assert staff.last_text.startswith("✍️ Now the Spanish text")
 
+    await staff.send(TYPED)  # the Spanish text is checked, and can be escaped, the same way
+    assert staff.last_text.startswith(REASON_EN)
     mark = staff.mark()
-    await staff.press("Everyone · 5")
-    _, preview_en, _, _ = staff.new_since(mark)
+    await staff.press("Escape it for me")
+    _, preview_en, preview_es, _ = staff.new_since(mark)
     assert preview_en.text.startswith("Meeting tips: 1 < 2 <3")
+    assert preview_es.text.startswith("Meeting tips: 1 < 2 <3")
     await staff.press("✅ Confirm and send")
     [row] = scene.broadcasts
-    assert json.loads(row["texts"]) == {"*": "<b>Meeting tips:</b> 1 &lt; 2 &lt;3"}
+    escaped = "<b>Meeting tips:</b> 1 &lt; 2 &lt;3"
+    assert json.loads(row["texts"]) == {"en": escaped, "es": escaped}
     await deliver_due(scene)
     for chat_id, _, _ in PARENTS:
         [message] = received(scene, chat_id)
@@ -247,33 +250,36 @@ async def test_spanish_staff_read_the_reason_in_spanish(scene: Scene) -> None:
         chat_id=STAFF_ID, user_id=STAFF_ID, first_name="Ana", language_code="es-MX"
     )
     await staff.send("/broadcast")
+    await staff.press("Todos · 5")
     await staff.send(TYPED)
     assert staff.last_text.startswith(REASON_ES)
     assert "Toque «Mostrar tal cual»" in staff.last_text
     assert staff.buttons == ["🛠 Mostrar tal cual"]
     await staff.press("Mostrar tal cual")
-    assert staff.buttons[0] == "Todos · 5"
+    assert staff.last_text.startswith("✍️ Ahora el texto en español")
 
 
 async def test_plain_text_with_a_less_than_goes_through_as_typed(scene: Scene) -> None:
     # Without a typed tag, Telegram's own text_html escapes it: nothing to refuse.
     await scene.staff.send("/broadcast")
+    await scene.staff.press("English only · 3")
     await scene.staff.send("Meeting tips: 1 < 2 <3")
-    assert scene.staff.buttons == AUDIENCE_BUTTONS
+    assert scene.staff.buttons[0] == "✅ Confirm and send"
 
 
 async def test_staff_can_correct_instead(scene: Scene) -> None:
     await scene.staff.send("/broadcast")
+    await scene.staff.press("English only · 3")
     await scene.staff.send(TYPED)
     await scene.staff.send("<b>Meeting tips:</b> 1 &lt; 2")
-    assert scene.staff.buttons == AUDIENCE_BUTTONS
-    await scene.staff.press("Everyone · 5")
+    assert scene.staff.buttons[0] == "✅ Confirm and send"
     await scene.staff.press("Confirm")
-    assert json.loads(scene.broadcasts[0]["texts"]) == {"*": "<b>Meeting tips:</b> 1 &lt; 2"}
+    assert json.loads(scene.broadcasts[0]["texts"]) == {"en": "<b>Meeting tips:</b> 1 &lt; 2"}
 
 
 async def test_no_escape_button_when_escaping_would_not_help(scene: Scene) -> None:
     await scene.staff.send("/broadcast")
+    await scene.staff.press("English only · 3")
     await scene.staff.send("<b>Meeting tips: 1 < 2")  # also never closed
     assert scene.staff.last_text.startswith("The text has a “<” that Telegram would refuse")
     assert scene.staff.last_text.endswith("Please correct it and send the text again.")
@@ -283,6 +289,7 @@ async def test_no_escape_button_when_escaping_would_not_help(scene: Scene) -> No
 async def test_an_older_escape_button_does_nothing(scene: Scene) -> None:
     staff = scene.staff
     await staff.send("/broadcast")
+    await staff.press("English only · 3")
     await staff.send(TYPED)
     first = staff.last.message_id
     await staff.send("<i>Other</i> a<b")
@@ -292,9 +299,8 @@ async def test_an_older_escape_button_does_nothing(scene: Scene) -> None:
     )
     assert scene.drafts[0]["state"] == AWAITING_CONTENT
     await staff.press("Escape it for me")  # the newest one escapes the newest text
-    await staff.press("Everyone · 5")
     await staff.press("Confirm")
-    assert json.loads(scene.broadcasts[0]["texts"]) == {"*": "<i>Other</i> a&lt;b"}
+    assert json.loads(scene.broadcasts[0]["texts"]) == {"en": "<i>Other</i> a&lt;b"}
 
 
 async def test_escaping_a_changed_text_returns_to_the_preview(scene: Scene) -> None:
@@ -305,7 +311,7 @@ async def test_escaping_a_changed_text_returns_to_the_preview(scene: Scene) -> N
     await scene.staff.press("Escape it for me")
     assert "Audience: Español only, 2 parents right now." in scene.staff.last_text
     await scene.staff.press("Confirm")
-    assert json.loads(scene.broadcasts[0]["texts"]) == {"*": "<b>New:</b> 3 &gt; 2 and 1 &lt; 2"}
+    assert json.loads(scene.broadcasts[0]["texts"]) == {"es": "<b>New:</b> 3 &gt; 2 and 1 &lt; 2"}
 
 
 # --- Confirm, once -----------------------------------------------------------------------------

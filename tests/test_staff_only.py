@@ -55,6 +55,7 @@ async def test_non_staff_pressing_staff_buttons_get_only_the_unknown_command_rep
 
 async def test_a_parent_is_never_caught_by_a_staff_draft(scene: Scene) -> None:
     await scene.staff.send("/broadcast")
+    await scene.staff.press("Everyone · 5")  # the draft waits for a text now
     await scene.parent.send("hello")
     assert scene.parent.last_text == "What would you like to do?"
     assert scene.drafts[0]["state"] == AWAITING_CONTENT

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.stats.aggregate import Suppressor, compute_stats, local_today, period_ending, timeline
-from bot.stats.chart import HEIGHT_PX, WIDTH_PX, render_chart
+from bot.stats.aggregate import Suppressor, compute_stats, period_ending, timeline
+from bot.stats.chart import WIDTH_PX, chart_figure, render_chart
 from bot.storage import Storage
 from tests.shell import run
 from tests.stats_helpers import in_progress, outcome, png_size
@@ -68,6 +68,7 @@ def test_seeded_rows_give_exact_figures(seeded: Storage) -> None:
     assert data["booking_presses"] == {
         "total": 21,
         "after_result": 15,
+        "after_result_rate": 0.5,  # 15 of the 30 who saw a result tapped Book
         "from_menu": 6,
         "by_outcome": {
             "iep_evaluation": {"screenings": 18, "count": 10, "rate": round(10 / 18, 3)},
@@ -122,6 +123,14 @@ def test_subscribers_and_broadcasts_are_counted_in_the_period(seeded: Storage) -
     assert data["broadcasts_sent"] == 6
     assert data["broadcasts"] == {"sent": 6, "cancelled": "<5", "messages_delivered": 48}
     assert stats_json(seeded, D(2026, 11, 6), D(2026, 11, 29))["broadcasts_sent"] == "<5"
+    # Days in the practice's time zone: 23:00 UTC on the 30th is 17:00 in Chicago, and
+    # 02:00 UTC on 1 December is still the evening of the 30th there.
+    db["broadcasts"].insert_all([{"created_at": at(30, 23) + 3 * 3600, "status": "done"}])
+    assert stats_json(seeded, D(2026, 11, 1), D(2026, 11, 30))["broadcasts_sent"] == 6
+    chicago = compute_stats(
+        db, since=D(2026, 11, 1), until=D(2026, 11, 30), min_cell=5, timezone="America/Chicago"
+    )
+    assert chicago.broadcasts_sent == 7
 
 
 def test_missing_feature_tables_count_as_zero(tmp_path: Path) -> None:
@@ -287,19 +296,28 @@ def test_period_bounds_are_inclusive_days(storage: Storage) -> None:
     assert stats_json(storage, D(2027, 1, 1), None)["sessions_started"] == "<5"
 
 
-def test_today_is_the_practice_time_zone_date() -> None:
+def test_the_database_dates_things_by_the_practice_time_zone(tmp_path: Path) -> None:
+    """Storage.today() dates every `day` column, and /stats takes today from it too."""
+    moment = [dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC).timestamp()]
+
+    def today(timezone: str) -> str:
+        store = Storage(tmp_path / f"{timezone.replace('/', '_')}.db", clock=lambda: moment[0],
+                        timezone=timezone)  # fmt: skip
+        try:
+            return store.today()
+        finally:
+            store.close()
+
     # 03:00 UTC on 29 Nov is still the evening of 28 Nov in Chicago.
-    late = dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC).timestamp()
-    assert local_today(late, "America/Chicago") == D(2026, 11, 28)
-    assert local_today(late, "Europe/Madrid") == D(2026, 11, 29)
+    assert today("America/Chicago") == "2026-11-28"
+    assert today("Europe/Madrid") == "2026-11-29"
     # Around the end of daylight saving time (2026-11-01, 02:00 CDT -> 01:00 CST).
-    for hour, minute, local in (
-        (4, 30, D(2026, 10, 31)),
-        (5, 30, D(2026, 11, 1)),
-        (7, 0, D(2026, 11, 1)),
-    ):
-        moment = dt.datetime(2026, 11, 1, hour, minute, tzinfo=dt.UTC).timestamp()
-        assert local_today(moment, "America/Chicago") == local
+    for hour, minute, local in ((4, 30, "2026-10-31"), (5, 30, "2026-11-01"), (7, 0, "2026-11-01")):
+        moment[0] = dt.datetime(2026, 11, 1, hour, minute, tzinfo=dt.UTC).timestamp()
+        assert today("America/Chicago") == local
+
+
+def test_a_period_is_its_last_days_up_to_today() -> None:
     assert period_ending(D(2026, 11, 28), 7) == (D(2026, 11, 22), D(2026, 11, 28))
     assert period_ending(D(2026, 3, 1), 30) == (D(2026, 1, 31), D(2026, 3, 1))
     assert period_ending(D(2026, 11, 28), None) == (None, D(2026, 11, 28))
@@ -541,7 +559,7 @@ def test_stats_chart_option_writes_the_png(
     chart = tmp_path / "stats.png"
     code, out, _ = run(capsys, "stats", "--format", "json", "--chart", str(chart))
     assert code == 0 and json.loads(out)["sessions_started"] == 52
-    assert png_size(chart.read_bytes()) == (WIDTH_PX, HEIGHT_PX)
+    assert png_size(chart.read_bytes())[0] == WIDTH_PX
     code, _, err = run(capsys, "stats", "--chart", str(tmp_path / "no" / "such" / "dir.png"))
     assert code == 2 and err.startswith("--chart: cannot write")
 
@@ -562,19 +580,128 @@ def test_stats_with_no_bot_running_leaves_no_files_beside_the_database(
 # --- the chart -----------------------------------------------------------------------------------
 
 
-def test_chart_is_a_phone_sized_png_even_with_suppressed_or_no_values() -> None:
-    data = {
-        "dropoff": {"effort": 9, "other": "<5"},
-        "outcomes": {"iep_evaluation": 18, "other": "<5"},
-        "timeline": {
-            "unit": "week",
-            "buckets": [
-                {"from": "2026-11-01", "to": "2026-11-07", "started": 9, "completed": "<5"},
-                {"from": "2026-11-08", "to": "2026-11-21", "started": 12, "completed": "<5"},
-            ],
-        },
-    }
-    png = render_chart(data, question_order=["plan", "effort"], labels={"effort": "Effort"})
-    assert png_size(png) == (1200, 1600)
-    empty = {"dropoff": {}, "outcomes": {}, "timeline": {"unit": None, "buckets": []}}
-    assert png_size(render_chart(empty)) == (1200, 1600)
+def words_on(fig: Any) -> list[str]:
+    """Every piece of text a chart shows: titles, notes, names, values, dates, the legend."""
+    found = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        found += [t.get_text() for t in ax.texts]
+        found += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+        legend = ax.get_legend()
+        if legend is not None:
+            found += [t.get_text() for t in legend.get_texts()]
+    return [w for w in found if w]
+
+
+def chart_of(
+    storage: Storage, since: D | None, until: D, **words: str
+) -> tuple[dict[str, Any], Any]:
+    data = stats_json(storage, since, until)
+    title = f"Last days ({since} to {until})" if since else f"All time, up to {until}"
+    return data, chart_figure(data, words={"period": title, **words})
+
+
+def test_the_chart_shows_every_panel_with_the_figures_of_the_summary(seeded: Storage) -> None:
+    data, fig = chart_of(seeded, D(2026, 11, 1), D(2026, 11, 30))
+    shown = words_on(fig)
+    for title in (
+        "Screenings started and finished",
+        "Where unfinished screenings stopped",
+        "Outcomes of finished screenings",
+        "Tapped “Book” after their result",
+    ):
+        assert title in shown
+    # The booking panel: all results, then by outcome; a rate only where both counts show.
+    assert "All results" in shown
+    assert "50% · 15 of 30" in shown  # data["booking_presses"]["after_result_rate"] == 0.5
+    assert "56% · 10 of 18" in shown  # iep_evaluation
+    assert "71% · 5 of 7" in shown  # plan_504_may_fit
+    assert "<5 of 5" in shown  # "other": nobody booked, hidden, and so is its rate
+    assert data["booking_presses"]["by_outcome"]["other"]["rate"] is None
+    assert "18" in shown and "9" in shown  # the outcome and drop-off counts
+
+
+def test_the_header_and_the_last_bar_are_the_same_day(storage: Storage) -> None:
+    # Screenings on the period's last day: the newest date label is that day, as in the title.
+    storage.db["outcomes"].insert_all(
+        outcome(6, day="2026-11-03") + outcome(6, day="2026-11-20") + outcome(7, day="2026-12-01")
+    )
+    _, fig = chart_of(storage, D(2026, 11, 2), D(2026, 12, 1))
+    shown = words_on(fig)
+    assert "Last days (2026-11-02 to 2026-12-01)" in shown
+    dates = [w for w in shown if "Nov" in w or "Dec" in w]
+    assert dates[-1].endswith("1 Dec"), dates
+    assert not any("2 Dec" in w for w in dates)
+
+
+def test_a_hidden_figure_is_never_called_none(storage: Storage) -> None:
+    # 7 finished, 3 abandoned, nobody booked: "Abandoned: <5" in the summary.
+    storage.db["outcomes"].insert_all(
+        outcome(7, outcome_id="iep_evaluation") + outcome(3, outcome_id=None, stopped_at="effort")
+    )
+    data, fig = chart_of(storage, None, D(2026, 11, 10))
+    assert data["sessions_abandoned"] == "<5"
+    shown = words_on(fig)
+    assert not any("None" in w or "none" in w for w in shown), shown
+    hidden = "Fewer than 5: not shown, so that no one can be picked out"
+    assert shown.count(hidden) == 1  # the drop-off panel; the others have figures
+    assert "<5 of 7" in shown  # nobody booked: hidden, no rate, no bar
+
+
+def test_a_small_count_chart_hides_every_panel_it_must(storage: Storage) -> None:
+    storage.db["outcomes"].insert_all(outcome(3) + outcome(2, outcome_id=None))
+    data, fig = chart_of(storage, None, D(2026, 11, 10))
+    assert data["sessions_started"] == 5 and data["sessions_completed"] == "<5"
+    shown = words_on(fig)
+    hidden = "Fewer than 5: not shown, so that no one can be picked out"
+    # Drop-off, outcomes and booking are all under 5; the timeline shows its 5 started.
+    assert shown.count(hidden) == 3
+    assert "5 / <5" in shown
+
+
+def test_the_hidden_note_names_the_threshold_in_use(seeded: Storage, content: Any) -> None:
+    from bot.stats.text import chart_words
+
+    data = stats_json(seeded, min_cell=10)  # STATS_MIN_CELL=10: 7 abandoned are hidden
+    data["dropoff"] = {"other": "<10"}
+    data["sessions_abandoned"] = "<10"
+    shown = words_on(chart_figure(data, words=chart_words(content.pack("es"), "t")))
+    note = "Menos de 10: no se muestran, para que no se pueda identificar a nadie"
+    assert note in [w.replace("\n", " ") for w in shown]
+
+
+def test_the_chart_is_a_phone_wide_png_in_either_language(seeded: Storage, content: Any) -> None:
+    from bot.stats.text import chart_words, label_names
+
+    data = stats_json(seeded, D(2026, 11, 1), D(2026, 11, 30))
+    for lang, booking in (("en", "Tapped “Book” after their result"),
+                          ("es", "Pulsaron «Reservar» tras su resultado")):  # fmt: skip
+        pack = content.pack(lang)
+        words = chart_words(pack, "title")
+        assert words["booking"] == booking
+        png = render_chart(data, labels=label_names(pack), words=words)
+        width, height = png_size(png)
+        assert width == WIDTH_PX and 1200 < height < 3000
+    es = words_on(chart_figure(data, labels=label_names(content.pack("es")),
+                               words=chart_words(content.pack("es"), "t")))  # fmt: skip
+    assert "Todos los resultados" in es and "50% · 15 de 30" in es
+    assert "Parece útil pedir una\nevaluación" in es  # the outcome's Spanish title
+    assert "Menos de 5: no se muestran, para que no se pueda identificar a nadie" not in es
+
+
+def test_many_outcomes_fold_on_the_chart_into_other(storage: Storage) -> None:
+    from bot.stats.chart import MAX_BARS
+
+    ids = [f"outcome_{i:02}" for i in range(14)]
+    storage.db["outcomes"].insert_all(
+        [row for i, oid in enumerate(ids) for row in outcome(5 + i, outcome_id=oid, booked=0)]
+    )
+    data, fig = chart_of(storage, None, D(2026, 11, 10))
+    assert len(data["outcomes"]) == 14
+    shown = words_on(fig)
+    kept = 14 - (MAX_BARS - 1)  # the first id kept: the largest MAX_BARS - 1 have their bar
+    assert f"outcome {kept:02}" in shown and f"outcome {kept - 1:02}" not in shown
+    # The smallest (5, 6, ...) on one bar: they were all shown counts, so is their sum.
+    assert "other" in shown and str(sum(5 + i for i in range(kept))) in shown
+    assert sum(1 for w in shown if w.startswith("outcome ")) == 2 * (MAX_BARS - 1)  # 2 panels
+    width, height = png_size(render_chart(data))
+    assert width == WIDTH_PX and height < 2600  # Telegram keeps photos up to 2,560 high

@@ -1,4 +1,7 @@
-"""Ready-made tips: /tips lists them and staff send or schedule one; the weekly tip."""
+"""Ready-made tips: staff send or schedule one from /tips; the weekly tip.
+
+The list itself (its size, its states, its buttons) is in test_tips_list.py.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import pytest
 
 from bot.callbacks import Action
 from bot.config import Settings
-from bot.content import Content, visible_text
+from bot.content import Content
 from bot.tg.jobs import post_weekly_tip
 from tests.clock import FakeClock
 from tests.conftest import STAFF_ID
@@ -18,56 +21,44 @@ from tests.staff import Scene, at, make_scene, texts_of
 # --- /tips --------------------------------------------------------------------------------------
 
 
-async def test_tips_are_listed_in_every_language_on_pages_that_fit(
-    scene: Scene, content: Content
-) -> None:
-    staff = scene.staff
-    await staff.send("/tips")
-    listing = staff.last
-    pages = int(listing.text.split("page 1 of ")[1].split(".")[0])
-    assert pages > 1
-    seen = [listing.text]
-    for _ in range(pages - 1):
-        await staff.press("Next ▶")
-        assert staff.last.message_id == listing.message_id  # paged in place
-        seen.append(staff.last.text)
-    assert "Next ▶" not in staff.buttons
-    assert all(len(page) <= 4096 for page in seen)
-    everything = "\n".join(seen)
-    for code, pack in content.languages.items():
-        for tip in pack.tips:
-            assert visible_text(tip.text).strip() in everything, (code, tip.id)
-    count = len(content.pack("en").tips)
-    for number in range(1, count + 1):
-        assert sum(f"\n{number}. " in f"\n{page}" for page in seen) == 1
-    assert "Weekly tip: off." in listing.text
-
-
 async def test_send_a_tip_now_each_parent_in_their_language(scene: Scene, content: Content) -> None:
     staff = scene.staff
     first = content.pack("en").tips[0]
     texts = {code: pack.tips[0].text for code, pack in content.languages.items()}
     await staff.send("/tips")
     mark = staff.mark()
-    await staff.press("📤 Send 1")
+    await staff.press("1")
     preview_en, preview_es, summary = staff.new_since(mark)
+    # Each language's own tip, exactly as its parents get it.
     assert preview_en.source == scene.recipient_text(texts, "en")
     assert preview_es.source == scene.recipient_text(texts, "es")
+    assert preview_en.text.startswith("Asking for an evaluation\n")
+    assert preview_es.text.startswith("Cómo pedir una evaluación\n")
+    assert summary.text.startswith(
+        "Preview ☝️ Above: what parents will receive. English: 3 parents. Español: 2 parents."
+    )
     assert "Ready-made tip: Asking for an evaluation." in summary.text
-    assert "✏️ Change the text" not in summary.buttons
+    assert "⚠️" not in summary.text
+    assert summary.buttons == [
+        "✅ Confirm and send",
+        "🕒 Schedule for later",
+        "👥 Change the audience",
+        "✖ Cancel",
+    ]
     assert scene.broadcasts == []
     await staff.press("Confirm")
     [row] = scene.broadcasts
     assert (row["tip_id"], row["origin"], row["audience"]) == (first.id, "tip", "all")
     assert json.loads(row["texts"]) == texts
     await staff.send("/tips")
-    assert "1. Asking for an evaluation\n✓ already sent" in staff.last_text
+    assert "\n1. Asking for an evaluation · 📣 sending now\n" in staff.last_text
 
 
 async def test_schedule_a_tip(scene: Scene, content: Content) -> None:
     second = content.pack("en").tips[1]
     await scene.staff.send("/tips")
-    await scene.staff.press("🕒 Schedule 2")
+    await scene.staff.press("2")
+    await scene.staff.press("🕒 Schedule for later")
     assert scene.staff.last_text.startswith("When should it go?")
     await scene.staff.send("2026-12-03 10:00")
     assert "When: Thu 3 Dec 2026, 10:00." in scene.staff.last_text
@@ -149,7 +140,7 @@ async def test_the_weekly_tip_note_is_in_the_staff_members_language(drip_scene: 
 async def test_the_weekly_tip_skips_tips_sent_by_hand(drip_scene: Scene, content: Content) -> None:
     scene, tips = drip_scene, content.pack("en").tips
     await scene.staff.send("/tips")
-    await scene.staff.press("📤 Send 1")
+    await scene.staff.press("1")
     await scene.staff.press("Confirm")
     scene.clock.now = at(2026, 12, 1, 10, 0)
     run = await post_weekly_tip(scene.env.app)
@@ -194,8 +185,5 @@ async def test_the_weekly_tip_respects_quiet_hours(
 async def test_tips_list_shows_the_weekly_tip(drip_scene: Scene) -> None:
     await drip_scene.staff.send("/tips")
     text = drip_scene.staff.last_text
-    assert (
-        "Weekly tip: every Tue at 10:00, the next tip not yet sent. Next: Tue 1 Dec 2026, 10:00."
-        in text
-    )
-    assert "1. Asking for an evaluation\nnot sent yet · next weekly tip" in text
+    assert "🗓 Weekly tip: every Tue at 10:00. Next: Tue 1 Dec 2026, 10:00." in text
+    assert "\n1. Asking for an evaluation · not sent yet · next weekly tip\n" in text

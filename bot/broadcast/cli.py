@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -102,48 +102,96 @@ def broadcast() -> None:
     """
 
 
+# A --text-file-CODE option for each language beside the reference one (--text-file): add a
+# line here when the content gains a language.
+OTHER_LANGUAGE_FILES = {"es": "Spanish"}
+
+
+def _language_file_options(command: Callable[..., None]) -> Callable[..., None]:
+    for code, name in reversed(OTHER_LANGUAGE_FILES.items()):
+        command = click.option(
+            f"--text-file-{code}",
+            f"text_file_{code}",
+            metavar="FILE",
+            help=f"the message in {name}, for the parents who read {name}",
+        )(command)
+    return command
+
+
 @broadcast.command(short_help="Queue a message for subscribed parents (the default).")
 @click.option(
-    "--text-file", metavar="FILE", help="the message, Telegram HTML (<b>, <i>, <a>); required"
+    "--text-file",
+    metavar="FILE",
+    help="the message in English, Telegram HTML (<b>, <i>, <a>); required",
 )
+@_language_file_options
 @click.option(
     "--audience",
     default="all",
     show_default=True,
     help="all, a language (en, es) or interest:NAME",
 )
-@click.option("--dry-run", is_flag=True, help="print the preview and the count; queue nothing")
+@click.option(
+    "--others-get",
+    metavar="LANG",
+    help="parents whose language has no file get this language's text (e.g. en)",
+)
+@click.option("--skip-missing", is_flag=True, help="parents whose language has no file get nothing")
+@click.option("--dry-run", is_flag=True, help="print the preview and the counts; queue nothing")
 @click.option("--now", is_flag=True, help="send even during quiet hours")
 @click.option(
     "--escape-html",
     is_flag=True,
     help="show a <, > or & that is not part of a tag as typed (1 < 2), instead of refusing",
 )
-def send(text_file: str | None, audience: str, dry_run: bool, now: bool, escape_html: bool) -> None:
+def send(
+    text_file: str | None,
+    audience: str,
+    others_get: str | None,
+    skip_missing: bool,
+    dry_run: bool,
+    now: bool,
+    escape_html: bool,
+    **language_files: str | None,
+) -> None:
     """Queue a message for subscribed parents (the default command).
 
-    The running bot sends it, after quiet hours unless --now. With --dry-run: the preview
-    in each language and the audience's size, and nothing is queued. Telegram refuses a
-    stray <, > or & (one that is not part of a tag); --escape-html escapes them.
+    Give the message in each language the audience reads: --text-file in English,
+    --text-file-es in Spanish. If some parents read a language with no file, nothing is
+    queued unless you say what they get: --others-get en (the English text) or
+    --skip-missing (nothing). The running bot sends it, after quiet hours unless --now.
+    With --dry-run: each language's message as parents get it and the counts; nothing is
+    queued. Telegram refuses a stray <, > or & (one that is not part of a tag);
+    --escape-html escapes them.
 
     Example:
 
     \b
-        iep-bot broadcast --text-file tip.html --audience es --dry-run
-        iep-bot broadcast send --text-file tip.html --audience interest:has_504
-        iep-bot broadcast send --text-file tip.html --escape-html
+        iep-bot broadcast --text-file tip.html --text-file-es consejo.html --dry-run
+        iep-bot broadcast send --text-file tip.html --audience interest:has_504 --skip-missing
+        iep-bot broadcast send --text-file tip.html --audience en --escape-html
     """
     from bot.broadcast.message import (
+        OTHERS,
         BroadcastError,
+        audience_languages,
         escaped,
         message_problem,
         parse_audience,
+        receiving,
         render_text,
     )
+    from bot.content import REFERENCE_LANGUAGE
 
     if not text_file:
         raise Fail("Give the message with --text-file FILE (Telegram HTML: <b>, <i>, <a>).")
-    text = read_text_file(Path(text_file)).strip()
+    if others_get and skip_missing:
+        raise Fail("Nothing queued: choose one of --others-get and --skip-missing, not both.")
+    files = {REFERENCE_LANGUAGE: text_file}
+    for option, path in language_files.items():
+        if path:
+            files[option.removeprefix("text_file_")] = path
+    given = {code: read_text_file(Path(path)).strip() for code, path in files.items()}
     with _opened() as (settings, content, storage, broadcasts):
         try:
             chosen = parse_audience(audience, content.languages)
@@ -152,21 +200,53 @@ def send(text_file: str | None, audience: str, dry_run: bool, now: bool, escape_
             raise Fail(
                 f"Nothing queued: unknown audience {audience!r}; choose one of: {choices}"
             ) from None
-        texts = escaped({"*": text}) if escape_html else {"*": text}
-        count = broadcasts.count_recipients(chosen)
+        for code in given:
+            if code not in content.languages:
+                raise Fail(f"Nothing queued: there is no {code!r} in the content's languages.")
+        if others_get is not None and others_get not in given:
+            raise Fail(
+                f"Nothing queued: --others-get {others_get} needs that language's text"
+                f" (--text-file{'' if others_get == REFERENCE_LANGUAGE else '-' + others_get})."
+            )
+        name = _language_names(content)
+        scope = audience_languages(chosen, content.languages)
+        counts = {lang: broadcasts.count_recipients(chosen, [lang]) for lang in scope}
+        own = [lang for lang in scope if lang in given]
+        needed = [lang for lang in scope if counts[lang]] or scope[:1]
+        missing = [lang for lang in needed if lang not in given]
+        if missing and not (others_get or skip_missing):
+            raise Fail(
+                "; ".join(_missing_line(lang, counts[lang], own, name) for lang in missing) + "."
+            )
+        texts = {lang: given[lang] for lang in own}
+        if others_get is not None:
+            texts[OTHERS] = given[others_get]
+        if not texts:
+            raise Fail(
+                f"Nothing queued: the parents in audience {chosen} read"
+                f" {', '.join(name(lang) for lang in scope)}, and no file is in their language."
+            )
+        if escape_html:
+            texts = escaped(texts)
+        readers = receiving(texts)
+        shown = [lang for lang in scope if (readers is None and counts[lang]) or lang in texts]
+        total = broadcasts.count_recipients(chosen, readers)
         moment = local_time(storage.clock(), settings.tz)
         release = moment if now else next_allowed_time(moment, settings.quiet_hours)
+        got = _who_gets_what(scope, counts, texts, others_get, name)
         if dry_run:
             problem = message_problem(texts, None, content)
             if problem is not None:  # one line and exit 2, before any preview
                 raise Fail(f"This would not be queued: {_said(problem, content, texts)}")
-            for lang in content.languages:
-                click.echo(f"--- preview ({content.languages[lang].name}) ---")
+            for lang in shown:
+                whose = "" if lang in texts else f": the {name(others_get or '')} text"
+                click.echo(f"--- preview ({content.languages[lang].name}{whose}) ---")
                 click.echo(plain(render_text(texts, lang, content)))
             click.echo("---")
-            click.echo(
-                f"Audience {chosen}: {count} parents right now. Nothing was queued (dry run)."
-            )
+            click.echo(f"Audience {chosen}: {total} parents would get it right now.")
+            for line in got:
+                click.echo(line)
+            click.echo("Nothing was queued (dry run).")
             return
         try:
             broadcast_id = broadcasts.queue(
@@ -181,8 +261,55 @@ def send(text_file: str | None, audience: str, dry_run: bool, now: bool, escape_
     when = "as soon as the bot's engine picks it up"
     if release > moment:
         when = f"at {release:%Y-%m-%d %H:%M} {settings.timezone} (after quiet hours; --now skips)"
-    click.echo(f"Broadcast #{broadcast_id} queued for {count} parents ({chosen}), sending {when}.")
+    click.echo(f"Broadcast #{broadcast_id} queued for {total} parents ({chosen}), sending {when}.")
+    for line in got:
+        click.echo(line)
     click.echo("Follow it with: iep-bot broadcast status")
+
+
+def _language_names(content: Content) -> Callable[[str], str]:
+    """A language's name in English words ("Spanish"), as staff.audience.names has it."""
+    names = content.pack(None).ui.get("staff", {}).get("audience", {}).get("names", {})
+
+    def name(code: str) -> str:
+        if code in names:
+            return str(names[code])
+        return content.languages[code].name if code in content.languages else code
+
+    return name
+
+
+def _missing_line(lang: str, count: int, own: list[str], name: Callable[[str], str]) -> str:
+    """Who would not get the message, and the three ways on, in one line."""
+    ways = []
+    if lang in OTHER_LANGUAGE_FILES:
+        ways.append(f"give --text-file-{lang}")
+    if own:
+        ways.append(f"--others-get {own[0]} to send them the {name(own[0])} text")
+    ways.append("--skip-missing to leave them out")
+    return f"{count} {name(lang)}-reading parents would not get this: {', or '.join(ways)}"
+
+
+def _who_gets_what(
+    scope: list[str],
+    counts: dict[str, int],
+    texts: dict[str, str],
+    others_get: str | None,
+    name: Callable[[str], str],
+) -> list[str]:
+    """A line per language of the audience: how many parents, and which text they get."""
+    from bot.broadcast.message import OTHERS
+
+    lines = []
+    for lang in scope:
+        count = counts[lang]
+        if lang in texts:
+            lines.append(f"  {name(lang)}: {count} parents get the {name(lang)} text.")
+        elif OTHERS in texts and count:
+            lines.append(f"  {name(lang)}: {count} parents get the {name(others_get or '')} text.")
+        elif count:
+            lines.append(f"  {name(lang)}: {count} parents left out (no {name(lang)} text).")
+    return lines
 
 
 @broadcast.command()
@@ -204,13 +331,15 @@ def status(limit: int) -> None:
     from bot.broadcast.status import status_text
 
     with _opened() as opened:
-        t = opened.content.pack(None).t
         rows = opened.broadcasts.recent(limit)
         if not rows:
             click.echo("No broadcasts yet.")
             return
+        now = opened.storage.clock()
         for row in rows:
-            click.echo(plain(status_text(opened.broadcasts.as_shown(row), t, None)))
+            shown = opened.broadcasts.as_shown(row)
+            words = status_text(shown, opened.content, None, tz=opened.settings.tz, now=now)
+            click.echo(plain(words))
             click.echo(
                 f"   audience {row.audience}, origin {row.origin}, texts {', '.join(row.texts)}"
             )
@@ -271,10 +400,13 @@ class _BroadcastId(click.types.IntParamType):
 
 def _steer(action: str, broadcast_id: int) -> None:
     with _opened() as opened:
+        from bot.broadcast.quiet import quiet_until
+
         broadcasts = opened.broadcasts
+        quiet = quiet_until(opened.settings, opened.storage.clock())
         done = {
             "pause": broadcasts.pause,
-            "resume": broadcasts.resume,
+            "resume": lambda b: broadcasts.resume(b, quiet_until=quiet),
             "cancel": broadcasts.cancel,
         }[action](broadcast_id)
         if not done:

@@ -1,39 +1,44 @@
 """Staff composing and ready-made tips, independent of Telegram: an event in, a StaffReply out.
 
-The compose machine (flows/broadcast.py) decides which step may happen; this class checks
-what staff sent, counts recipients, renders the exact preview, and queues the broadcast
-(bot/broadcast.py) only on Confirm. Words come from content/<lang>/staff.yaml.
+The compose machine (flows/compose.py) decides which step may happen; this class asks for a
+text in each language the audience reads, checks what staff sent, counts recipients per
+language, renders the exact preview of each, and queues the broadcast (queue.py) only on
+Confirm. A language left without a text is skipped for its parents, unless staff chose to
+send them another language's text after a warning with the count. Words come from
+content/<lang>/staff.yaml.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import html
 import logging
 import secrets
-from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass
 
-from bot.broadcast.drafts import ComposeDrafts
+from bot.broadcast.drafts import EXPIRED, ComposeDrafts, Stored
+from bot.broadcast.labels import audience_label, interest_label
 from bot.broadcast.message import (
-    EVERYONE,
+    OTHERS,
     BroadcastError,
     Problem,
+    audience_languages,
     audiences,
     escape_would_fix,
     escaped,
     message_problem,
+    receiving,
     render_text,
-    split_audience,
 )
-from bot.broadcast.queue import Broadcasts
+from bot.broadcast.queue import TIP_PAUSED, TIP_SCHEDULED, TIP_SENDING, TIP_SENT, Broadcasts
 from bot.broadcast.staff import Incoming, Op, Preview, Staff, StaffReply
-from bot.broadcast.tips import next_unsent_tip, tip_texts, tip_title
+from bot.broadcast.tips import next_unsent_tip, tip_pages, tip_texts, tip_title
+from bot.broadcast.when import date_time, weekday_time
 from bot.callbacks import Action, Kind
 from bot.config import Settings
-from bot.content import MESSAGE_LIMIT, Content, LanguagePack
-from bot.html import visible_text
+from bot.content import Content, LanguagePack
 from bot.storage import Storage
 from bot.views import Button, Reply, Screen
 from flows.compose import (
@@ -49,7 +54,37 @@ from flows.schedule import ScheduleError, local_time, next_drip_time, parse_when
 
 log = logging.getLogger(__name__)
 
-TIPS_PAGE_BUDGET = MESSAGE_LIMIT - 300  # room for the page header and the weekly-tip line
+NUMBERS_PER_ROW = 4  # tip buttons on one keyboard row: wide enough for a thumb
+
+
+@dataclass(frozen=True)
+class Readers:
+    """Who reads what in a draft's audience right now, and the texts that would be queued."""
+
+    scope: list[str]  # the languages the audience may read, the reference language first
+    counts: dict[str, int]  # parents in the audience per language, now
+    texts: dict[str, str]  # what Confirm queues: own texts, and OTHERS if staff chose it
+
+    @property
+    def own(self) -> list[str]:
+        """Languages with a text of their own."""
+        return [lang for lang in self.scope if lang in self.texts]
+
+    @property
+    def missing(self) -> list[str]:
+        """Languages some parents read that have no text of their own."""
+        return [lang for lang in self.scope if self.counts[lang] and lang not in self.texts]
+
+    @property
+    def shown(self) -> list[str]:
+        """The languages whose message the preview shows: every one that gets something."""
+        others = OTHERS in self.texts
+        return [lang for lang in self.scope if lang in self.texts or (others and self.counts[lang])]
+
+    @property
+    def total(self) -> int:
+        """Parents who will get a message."""
+        return sum(self.counts[lang] for lang in self.shown)
 
 
 class StaffCompose:
@@ -74,11 +109,11 @@ class StaffCompose:
     # --- entry points ----------------------------------------------------------------------
 
     def start_message(self, staff: Staff) -> StaffReply:
-        """/broadcast: a new draft that waits for the text or photo."""
+        """/broadcast: a new draft that first asks who should receive it."""
         reply = self._replacing_note(staff)
         draft = self.machine.new_message(_new_id())
         self.drafts.save(staff.user_id, draft)
-        reply.tail.append(self._content_prompt(staff, draft))
+        reply.tail.append(self._audience_prompt(staff, draft))
         return reply
 
     def cancel(self, staff: Staff) -> StaffReply:
@@ -90,17 +125,18 @@ class StaffCompose:
         return StaffReply(tail=[Screen(pack.t(f"staff.{key}"))])
 
     def message(self, staff: Staff, incoming: Incoming) -> StaffReply:
-        """Something staff sent while a draft is open: the text, a time, or a nudge."""
+        """Something staff sent while a draft is open: a text, a time, or a nudge."""
         pack = self._pack(staff)
-        draft = self._load(staff)
-        if draft is None:
-            self.drafts.delete(staff.user_id)
-            return StaffReply(tail=[Screen(pack.t("staff.compose.expired"))])
+        found = self.drafts.get(staff.user_id)
+        if found is None or found.problem is not None:
+            return self._drop(staff, found)
+        draft = found.draft
         if draft.state == AWAITING_CONTENT:
             return self._take_content(staff, draft, incoming)
         if draft.state == AWAITING_TIME:
             return self._take_time(staff, draft, incoming.raw)
-        reply = StaffReply(tail=[Screen(pack.t("staff.compose.use_buttons"))])
+        key = "audience_first" if draft.state == AWAITING_AUDIENCE else "use_buttons"
+        reply = StaffReply(tail=[Screen(pack.t(f"staff.compose.{key}"))])
         return reply.merge(self._show_step(staff, draft))
 
     def edited(self, staff: Staff) -> StaffReply:
@@ -111,49 +147,45 @@ class StaffCompose:
         """A staff button (already decoded, verified, and from a staff member)."""
         if action.kind == Kind.TIPS_LIST:
             return self._press_tips(staff, action)
-        pack = self._pack(staff)
         found = self.drafts.get(staff.user_id)
-        if found is None or found[0].draft_id != action.arg(0):
-            return StaffReply(head=Reply(toast=pack.t("staff.compose.stale"), alert=True))
-        draft, expired = found
-        if expired:
-            self.drafts.delete(staff.user_id)
-            return StaffReply(tail=[Screen(pack.t("staff.compose.expired"))])
+        if found is None or found.draft.draft_id != action.arg(0):
+            return _stale(self._pack(staff))
+        if found.problem is not None:
+            return self._drop(staff, found)
+        draft = found.draft
         op, arg = action.arg(1), action.arg(2)
-        before = replace(draft)
+        before = copy.deepcopy(draft)
         try:
             reply = self._apply(staff, draft, op, arg)
         except NotAllowed:
-            return StaffReply(head=Reply(toast=pack.t("staff.compose.stale"), alert=True))
-        if before.state == PREVIEWING and op in (Op.ASK_TIME, Op.EDIT_TEXT, Op.EDIT_AUDIENCE):
+            return _stale(self._pack(staff))
+        if before.state == PREVIEWING and op in _LEAVING_THE_PREVIEW:
             # The summary that was pressed stays readable, without buttons that now mislead.
             reply.head.screens.insert(0, Screen(self._summary_text(staff, before), replace=True))
         return reply
 
     def tips(self, staff: Staff, page: int = 0, *, replace: bool = False) -> StaffReply:
-        """/tips: one page of ready-made tips, each in every language, with Send and Schedule."""
+        """/tips: a page of ready-made tips, a line each with its state, and a button each."""
         pack = self._pack(staff)
         reference = self.content.pack(None).tips
         if not reference:
             return StaffReply(tail=[Screen(pack.t("staff.tips.none"))])
-        pages = list(self._tip_pages(staff))
+        pages = tip_pages(len(reference))
         page = min(max(page, 0), len(pages) - 1)
-        sent = self.broadcasts.sent_tip_ids()
-        drip_next = next_unsent_tip(self.content, sent) if self._drip_on else None
-        parts = [
+        states = self.broadcasts.tip_states()
+        drip_next = next_unsent_tip(self.content, set(states)) if self._drip_on else None
+        lines = [
             pack.t("staff.tips.header", page=page + 1, pages=len(pages)),
             self._drip_line(pack),
+            "",
         ]
-        rows: list[tuple[Button, ...]] = []
+        numbers: list[Button] = []
         for number in pages[page]:
             tip_id = reference[number - 1].id
-            parts.append(self._tip_block(staff, number, tip_id, sent, drip_next))
-            rows.append(
-                (
-                    Button(pack.t("staff.tips.send", n=number), _tips(Op.TIP_NOW, tip_id)),
-                    Button(pack.t("staff.tips.schedule", n=number), _tips(Op.TIP_SCHEDULE, tip_id)),
-                )
-            )
+            lines.append(self._tip_line(pack, number, tip_id, states, drip_next))
+            numbers.append(Button(str(number), _tips(Op.TIP_NOW, tip_id)))
+        # Paging first, right under the text; then the numbers, a few to a row.
+        rows: list[tuple[Button, ...]] = []
         nav = []
         if page > 0:
             nav.append(Button(pack.t("staff.tips.previous"), _tips(Op.TIPS_PAGE, str(page - 1))))
@@ -161,7 +193,8 @@ class StaffCompose:
             nav.append(Button(pack.t("staff.tips.next"), _tips(Op.TIPS_PAGE, str(page + 1))))
         if nav:
             rows.append(tuple(nav))
-        screen = Screen("\n\n".join(parts), tuple(rows), replace=replace)
+        rows.extend(_even_rows(numbers, NUMBERS_PER_ROW))
+        screen = Screen("\n".join(lines), tuple(rows), replace=replace)
         return StaffReply(
             head=Reply(screens=[screen]) if replace else Reply(), tail=[] if replace else [screen]
         )
@@ -171,51 +204,104 @@ class StaffCompose:
     def _apply(self, staff: Staff, draft: Draft, op: str, arg: str) -> StaffReply:
         pack = self._pack(staff)
         if op == Op.AUDIENCE:
-            if arg not in self._audiences():
-                return StaffReply(
-                    head=Reply(toast=pack.t("staff.audience.unknown"), alert=True),
-                    tail=[self._audience_prompt(staff, draft)]
-                    if draft.state == AWAITING_AUDIENCE
-                    else [],
-                )
-            self.machine.choose_audience(draft, arg)
-            self.drafts.save(staff.user_id, draft)
-            chosen = (
-                f"{pack.t('staff.audience.prompt')}\n\n✓ <b>{self._audience_label(pack, arg)}</b>"
-            )
-            reply = StaffReply(head=Reply(screens=[Screen(chosen, replace=True)]))
-            return reply.merge(self._preview(staff, draft))
+            return self._choose_audience(staff, draft, arg)
         if op in (Op.CONFIRM, Op.CONFIRM_IGNORING_QUIET):
+            if (arg or None) != draft.others_get:
+                raise NotAllowed("pressed before the choice for the other languages changed")
             return self._confirm(staff, draft, ignore_quiet=op == Op.CONFIRM_IGNORING_QUIET)
         if op == Op.ESCAPE:
             return self._escape(staff, draft, arg)
+        if op == Op.SKIP:
+            return self._skip(staff, draft, arg)
         if op == Op.CANCEL:
             self.machine.cancel(draft)
             self.drafts.save(staff.user_id, draft)
             return StaffReply(
                 head=Reply(screens=[Screen(pack.t("staff.compose.cancelled"), replace=True)])
             )
-        step = {
-            Op.ASK_TIME: self.machine.ask_time,
-            Op.UNSCHEDULE: self.machine.clear_time,
-            Op.EDIT_TEXT: self.machine.edit_content,
-            Op.EDIT_AUDIENCE: self.machine.edit_audience,
-        }.get(op)
-        if step is None:
+        if op == Op.EDIT_TEXT:
+            if arg not in self._readers(draft).scope:
+                raise NotAllowed(f"no language {arg!r} in this audience")
+            self.machine.edit_content(draft, arg)
+        elif op == Op.OTHERS_GET:
+            self.machine.others_get(draft, arg)
+        elif op == Op.LEAVE_OUT:
+            self.machine.leave_out(draft)
+        elif op == Op.ASK_TIME:
+            self.machine.ask_time(draft)
+        elif op == Op.UNSCHEDULE:
+            self.machine.clear_time(draft)
+        elif op == Op.EDIT_AUDIENCE:
+            self.machine.edit_audience(draft)
+        else:
             raise NotAllowed(f"unknown compose operation {op!r}")
-        step(draft)
         self.drafts.save(staff.user_id, draft)
         return self._show_step(staff, draft)
 
+    def _choose_audience(self, staff: Staff, draft: Draft, audience: str) -> StaffReply:
+        """The audience: then the text of each language it reads, or the preview (a tip)."""
+        pack = self._pack(staff)
+        if audience not in self._audiences():
+            return StaffReply(
+                head=Reply(toast=pack.t("staff.audience.unknown"), alert=True),
+                tail=[self._audience_prompt(staff, draft)]
+                if draft.state == AWAITING_AUDIENCE
+                else [],
+            )
+        pressed = self._audience_prompt(staff, draft).text
+        scope = audience_languages(audience, self.content.languages)
+        counts = self._counts(audience, scope)
+        # Languages nobody in the audience reads are not asked; if nobody is in it at all,
+        # its first language still needs a text.
+        needed = [lang for lang in scope if counts[lang]] or scope[:1]
+        ask = [] if draft.is_tip else [lang for lang in needed if lang not in draft.texts]
+        self.machine.choose_audience(draft, audience, reads=scope, ask=ask)
+        self.drafts.save(staff.user_id, draft)
+        chosen = f"{pressed}\n\n✓ <b>{audience_label(self.content, pack, audience)}</b>"
+        reply = StaffReply(head=Reply(screens=[Screen(chosen, replace=True)]))
+        if not draft.is_tip:
+            for lang in scope:
+                if lang not in needed and lang not in draft.texts:
+                    name = self._language(pack, lang)
+                    reply.tail.append(Screen(pack.t("staff.compose.not_asked", language=name)))
+        return reply.merge(self._show_step(staff, draft))
+
+    def _skip(self, staff: Staff, draft: Draft, lang: str) -> StaffReply:
+        """No text for the language asked: its parents will not get this (unless staff say)."""
+        if draft.asking != lang:
+            raise NotAllowed(f"{lang!r} is not the language asked now")
+        pack = self._pack(staff)
+        pressed = self._content_prompt(staff, draft).text
+        self.machine.skip(draft)
+        self.drafts.save(staff.user_id, draft)
+        label = pack.t("staff.buttons.skip", language=self._language(pack, lang))
+        chosen = Screen(f"{pressed}\n\n✓ <b>{label}</b>", replace=True)
+        return StaffReply(head=Reply(screens=[chosen])).merge(self._show_step(staff, draft))
+
     def _take_content(self, staff: Staff, draft: Draft, incoming: Incoming) -> StaffReply:
         pack = self._pack(staff)
+        lang = draft.asking
+        if lang is None:  # a draft that cannot be asked anything: show where it is
+            return self._show_step(staff, draft)
         if not incoming.is_text_or_photo:
             return StaffReply(tail=[Screen(pack.t("staff.compose.not_text_or_photo"))])
+        if incoming.photo is not None and not self._may_bring_photo(draft, lang):
+            first = self._language(pack, self._readers(draft).own[0])
+            words = pack.t(
+                "staff.compose.photo_first", language=self._language(pack, lang), first=first
+            )
+            return StaffReply(tail=[Screen(words)])
+        # One photo for everyone: it comes with the first text; a lone text has none.
+        photo = incoming.photo
+        if photo is None and any(other != lang for other in draft.texts):
+            photo = draft.photo
         # The queue runs the same check, so what passes here passes at Confirm.
-        problem = message_problem({"*": incoming.html}, incoming.photo, self.content)
+        problem = message_problem({lang: incoming.html}, photo, self.content)
+        if problem is None:
+            problem = message_problem({**draft.texts, lang: incoming.html}, photo, self.content)
         if problem is not None:
-            return self._refuse_content(staff, draft, incoming, problem)
-        self.machine.write(draft, text=incoming.html, photo=incoming.photo)
+            return self._refuse_content(staff, draft, incoming, problem, photo)
+        self.machine.write(draft, text=incoming.html, photo=photo)
         self.drafts.save(staff.user_id, draft)
         reply = StaffReply()
         if incoming.formatting_removed:
@@ -223,18 +309,18 @@ class StaffCompose:
         return reply.merge(self._show_step(staff, draft))
 
     def _refuse_content(
-        self, staff: Staff, draft: Draft, incoming: Incoming, problem: Problem
+        self, staff: Staff, draft: Draft, incoming: Incoming, problem: Problem, photo: str | None
     ) -> StaffReply:
         """Why the text cannot go; offer "Escape it for me" when escaping alone would fix it."""
         pack = self._pack(staff)
         words = problem_words(pack, problem)
         if problem.code != "bad_html":
             return StaffReply(tail=[Screen(words)])
-        if not escape_would_fix({"*": incoming.html}, incoming.photo, self.content):
+        if not escape_would_fix({OTHERS: incoming.html}, photo, self.content):
             return StaffReply(tail=[Screen(f"{words}\n\n{pack.t('staff.compose.fix_and_resend')}")])
-        # The draft keeps what was sent so the button can escape it. It waits for content,
-        # and only `write` (typed or escaped) leads on from there, replacing both fields.
-        draft.text, draft.photo = incoming.html, incoming.photo
+        # The draft keeps what was sent so the button can escape it. It still waits for the
+        # same text, and only `write` (typed or escaped) leads on from there.
+        draft.refused, draft.refused_photo = incoming.html, incoming.photo
         self.drafts.save(staff.user_id, draft)
         button = Button(
             pack.t("staff.buttons.escape"), _compose(draft, Op.ESCAPE, _digest(incoming.html))
@@ -244,17 +330,19 @@ class StaffCompose:
 
     def _escape(self, staff: Staff, draft: Draft, digest: str) -> StaffReply:
         """Escape it for me: the refused text, escaped, taken exactly as if it had been typed."""
-        if draft.state != AWAITING_CONTENT or draft.text is None or _digest(draft.text) != digest:
-            raise NotAllowed("no refused text to escape")  # an older refusal's button
+        if draft.state != AWAITING_CONTENT or draft.refused is None:
+            raise NotAllowed("no refused text to escape")
+        if _digest(draft.refused) != digest:
+            raise NotAllowed("an older refusal's button")
         pack = self._pack(staff)
-        refused = {"*": draft.text}
-        problem = message_problem(refused, draft.photo, self.content)
-        if problem is None or not escape_would_fix(refused, draft.photo, self.content):
+        refused = {OTHERS: draft.refused}
+        problem = message_problem(refused, draft.refused_photo, self.content)
+        if problem is None or not escape_would_fix(refused, draft.refused_photo, self.content):
             raise NotAllowed("escaping does not apply")  # content changed since the refusal
         # The refusal stays readable, without the button, and says what was chosen.
         pressed = f"{problem_words(pack, problem)}\n\n✓ <b>{pack.t('staff.buttons.escape')}</b>"
         reply = StaffReply(head=Reply(screens=[Screen(pressed, replace=True)]))
-        incoming = Incoming(html=escaped(refused)["*"], photo=draft.photo)
+        incoming = Incoming(html=escaped(refused)[OTHERS], photo=draft.refused_photo)
         return reply.merge(self._take_content(staff, draft, incoming))
 
     def _take_time(self, staff: Staff, draft: Draft, raw: str) -> StaffReply:
@@ -271,6 +359,7 @@ class StaffCompose:
 
     def _confirm(self, staff: Staff, draft: Draft, *, ignore_quiet: bool) -> StaffReply:
         pack = self._pack(staff)
+        texts = self._readers(draft).texts
         self.machine.confirm(draft, ignore_quiet=ignore_quiet)  # NotAllowed unless previewing
         now = local_time(self.storage.clock(), self.tz)
         release = release_time(
@@ -283,7 +372,7 @@ class StaffCompose:
             with self.storage.db.atomic():
                 broadcast_id = self.broadcasts.queue(
                     audience=draft.audience,
-                    texts=self._texts(draft),
+                    texts=texts,
                     photo=draft.photo,
                     tip_id=draft.tip_id,
                     created_by=staff.user_id,
@@ -296,11 +385,12 @@ class StaffCompose:
             return StaffReply(
                 tail=[Screen(pack.t("staff.done.failed", reason=problem_words(pack, exc.problem)))]
             )
-        count = self.broadcasts.count_recipients(draft.audience)
+        count = self.broadcasts.count_recipients(draft.audience, receiving(texts))
         log.info(
-            "broadcast %d queued by staff (origin=%s)",
+            "broadcast %d queued by staff (origin=%s, languages=%s)",
             broadcast_id,
             "tip" if draft.is_tip else "telegram",
+            ",".join(sorted(texts)),
         )
         if release is None:
             words = pack.t("staff.done.queued", id=broadcast_id, count=count)
@@ -316,27 +406,50 @@ class StaffCompose:
 
     def _show_step(self, staff: Staff, draft: Draft) -> StaffReply:
         """The screen for the step the draft is at now."""
-        if draft.state == AWAITING_CONTENT:
-            return StaffReply(tail=[self._content_prompt(staff, draft)])
         if draft.state == AWAITING_AUDIENCE:
             return StaffReply(tail=[self._audience_prompt(staff, draft)])
+        if draft.state == AWAITING_CONTENT:
+            return StaffReply(tail=[self._content_prompt(staff, draft)])
         if draft.state == AWAITING_TIME:
             return StaffReply(tail=[self._time_prompt(staff, draft)])
         return self._preview(staff, draft)
 
-    def _content_prompt(self, staff: Staff, draft: Draft) -> Screen:
-        pack = self._pack(staff)
-        return Screen(pack.t("staff.compose.start"), ((self._cancel_button(pack, draft),),))
-
     def _audience_prompt(self, staff: Staff, draft: Draft) -> Screen:
+        """Who should receive it, with each choice's size; a new broadcast starts with it."""
         pack = self._pack(staff)
         rows = []
         for audience in self._audiences():
             count = self.broadcasts.count_recipients(audience)
-            label = f"{self._audience_label(pack, audience)} · {count}"
+            label = f"{audience_label(self.content, pack, audience)} · {count}"
             rows.append((Button(label, _compose(draft, Op.AUDIENCE, audience)),))
         rows.append((self._cancel_button(pack, draft),))
-        return Screen(pack.t("staff.audience.prompt"), tuple(rows))
+        words = pack.t("staff.audience.prompt")
+        if not draft.texts and not draft.is_tip:
+            words = f"{pack.t('staff.compose.start')}\n\n{words}"
+        return Screen(words, tuple(rows))
+
+    def _content_prompt(self, staff: Staff, draft: Draft) -> Screen:
+        """Ask for the text of the language whose turn it is, with Skip when that is allowed."""
+        pack = self._pack(staff)
+        lang = draft.asking
+        assert lang is not None and draft.audience is not None
+        name = self._language(pack, lang)
+        count = self.broadcasts.count_recipients(draft.audience, [lang])
+        if self._may_bring_photo(draft, lang):
+            key = "ask_first" if count else "ask_first_nobody"
+            words = pack.t(f"staff.compose.{key}", language=name, count=count)
+        else:
+            words = pack.t("staff.compose.ask_next", language=name, count=count)
+            if draft.photo is not None:
+                words += " " + pack.t("staff.compose.ask_caption")
+        if lang in draft.texts:
+            words += "\n\n" + pack.t("staff.compose.replaces")
+        rows: list[tuple[Button, ...]] = []
+        if any(other != lang for other in draft.texts):
+            label = pack.t("staff.buttons.skip", language=name)
+            rows.append((Button(label, _compose(draft, Op.SKIP, lang)),))
+        rows.append((self._cancel_button(pack, draft),))
+        return Screen(words, tuple(rows))
 
     def _time_prompt(self, staff: Staff, draft: Draft) -> Screen:
         pack = self._pack(staff)
@@ -354,11 +467,12 @@ class StaffCompose:
         return Screen(words, rows)
 
     def _preview(self, staff: Staff, draft: Draft) -> StaffReply:
-        """Each language's message exactly as recipients get it, then the summary to confirm."""
+        """Each language's message exactly as its parents get it, then the summary to confirm."""
         reply = StaffReply()
-        texts = self._texts(draft)
-        for code in self._preview_languages(draft):
-            reply.previews.append(Preview(self.broadcasts_text(texts, code), draft.photo))
+        readers = self._readers(draft)
+        for lang in readers.shown:
+            text = render_text(readers.texts, lang, self.content)
+            reply.previews.append(Preview(text, draft.photo))
         reply.tail.append(
             Screen(self._summary_text(staff, draft), self._summary_buttons(staff, draft))
         )
@@ -367,24 +481,46 @@ class StaffCompose:
     def _summary_text(self, staff: Staff, draft: Draft) -> str:
         pack = self._pack(staff)
         assert draft.audience is not None
-        names = [self.content.languages[c].name for c in self._preview_languages(draft)]
-        count = self.broadcasts.count_recipients(draft.audience)
-        lines = [pack.t("staff.preview.above", languages=", ".join(names))]
+        readers = self._readers(draft)
+        counted = []
+        for lang in readers.shown:
+            values = {"language": self.content.languages[lang].name, "count": readers.counts[lang]}
+            if lang in readers.texts:
+                counted.append(pack.t("staff.preview.count", **values))
+            else:
+                other = self._language(pack, draft.others_get or "")
+                counted.append(pack.t("staff.preview.count_other", other=other, **values))
+        lines = [pack.t("staff.preview.above", counts=" ".join(counted))]
         if draft.tip_id is not None:
-            title = tip_title((tip_texts(self.content, draft.tip_id) or {}).get(pack.code, ""))
-            lines.append(pack.t("staff.preview.tip", title=title or draft.tip_id))
+            lines.append(self._tip_summary(pack, draft.tip_id))
+        for lang in readers.missing:
+            values = {"language": self._language(pack, lang), "count": readers.counts[lang]}
+            if draft.others_get is None:
+                lines.append(pack.t("staff.preview.missing", **values))
+            else:
+                other = self._language(pack, draft.others_get)
+                lines.append(pack.t("staff.preview.others_get", other=other, **values))
         lines.append(
             pack.t(
                 "staff.preview.audience",
-                audience=self._audience_label(pack, draft.audience),
-                count=count,
+                audience=audience_label(self.content, pack, draft.audience),
+                count=readers.total,
             )
         )
-        if count == 0:
+        if readers.total == 0:
             lines.append(pack.t("staff.preview.nobody"))
         lines.append(self._when_line(pack, draft))
         lines.append(pack.t("staff.preview.zone", zone=self.settings.timezone))
         return "\n\n".join(lines)
+
+    def _tip_summary(self, pack: LanguagePack, tip_id: str) -> str:
+        title = tip_title((tip_texts(self.content, tip_id) or {}).get(pack.code, ""))
+        words = pack.t("staff.preview.tip", title=title or tip_id)
+        tip = next((t for t in self.content.pack(None).tips if t.id == tip_id), None)
+        if tip is not None and tip.interests:
+            labels = ", ".join(interest_label(pack, i) for i in tip.interests)
+            words += "\n" + pack.t("staff.tips.for", interests=labels)
+        return words
 
     def _when_line(self, pack: LanguagePack, draft: Draft) -> str:
         now = local_time(self.storage.clock(), self.tz)
@@ -407,24 +543,58 @@ class StaffCompose:
 
     def _summary_buttons(self, staff: Staff, draft: Draft) -> tuple[tuple[Button, ...], ...]:
         pack = self._pack(staff)
+        readers = self._readers(draft)
+        rows: list[tuple[Button, ...]] = []
+        # A language without a text first: write it, or (after a warning) send it another.
+        for lang in readers.missing:
+            label = pack.t("staff.buttons.write_lang", language=self._language(pack, lang))
+            rows.append((Button(label, _compose(draft, Op.EDIT_TEXT, lang)),))
+        if readers.missing and draft.others_get is None:
+            other = readers.own[0]
+            label = pack.t("staff.buttons.others_get", other=self._language(pack, other))
+            rows.append((Button(label, _compose(draft, Op.OTHERS_GET, other)),))
+        elif readers.missing:
+            rows.append((Button(pack.t("staff.buttons.leave_out"), _compose(draft, Op.LEAVE_OUT)),))
+        rows.extend(self._confirm_rows(pack, draft))
+        audience = Button(pack.t("staff.buttons.edit_audience"), _compose(draft, Op.EDIT_AUDIENCE))
+        if draft.is_tip:
+            rows.append((audience,))
+        elif len(readers.own) == 1:
+            action = _compose(draft, Op.EDIT_TEXT, readers.own[0])
+            rows.append((Button(pack.t("staff.buttons.edit_text"), action), audience))
+        else:
+            # One button per language written, on a row of their own: "✏️ Spanish text".
+            edits = []
+            for lang in readers.own:
+                label = pack.t("staff.buttons.edit_lang", language=self._language(pack, lang))
+                edits.append(Button(label, _compose(draft, Op.EDIT_TEXT, lang)))
+            rows.append(tuple(edits))
+            rows.append((audience,))
+        rows.append((self._cancel_button(pack, draft),))
+        return tuple(rows)
+
+    def _confirm_rows(self, pack: LanguagePack, draft: Draft) -> list[tuple[Button, ...]]:
+        """Confirm (now, or when quiet hours end), keep the time anyway, and the schedule."""
         now = local_time(self.storage.clock(), self.tz)
         asked = self._send_at(draft)
         if asked is not None and asked <= now:
             asked = None
         release = release_time(now, asked, self.settings.quiet_hours)
+        # Confirm carries the choice it was shown with: pressed after that changed, it is stale.
+        choice = draft.others_get
         rows: list[tuple[Button, ...]] = []
         if release is None:
-            rows.append((Button(pack.t("staff.buttons.confirm"), _compose(draft, Op.CONFIRM)),))
+            label = pack.t("staff.buttons.confirm")
         else:
             label = pack.t("staff.buttons.confirm_later", time=self._short(pack, release))
-            rows.append((Button(label, _compose(draft, Op.CONFIRM)),))
+        rows.append((Button(label, _compose(draft, Op.CONFIRM, choice)),))
         if release is not None and release != asked:
             # Quiet hours moved it: offer to keep the time asked for.
             if asked is None:
                 label = pack.t("staff.buttons.send_now_anyway")
             else:
                 label = pack.t("staff.buttons.send_at_anyway", time=self._short(pack, asked))
-            rows.append((Button(label, _compose(draft, Op.CONFIRM_IGNORING_QUIET)),))
+            rows.append((Button(label, _compose(draft, Op.CONFIRM_IGNORING_QUIET, choice)),))
         if asked is None:
             rows.append((Button(pack.t("staff.buttons.schedule"), _compose(draft, Op.ASK_TIME)),))
         else:
@@ -434,14 +604,7 @@ class StaffCompose:
                     Button(pack.t("staff.buttons.unschedule"), _compose(draft, Op.UNSCHEDULE)),
                 )
             )
-        edits = [Button(pack.t("staff.buttons.edit_audience"), _compose(draft, Op.EDIT_AUDIENCE))]
-        if not draft.is_tip:
-            edits.insert(
-                0, Button(pack.t("staff.buttons.edit_text"), _compose(draft, Op.EDIT_TEXT))
-            )
-        rows.append(tuple(edits))
-        rows.append((self._cancel_button(pack, draft),))
-        return tuple(rows)
+        return rows
 
     def _cancel_button(self, pack: LanguagePack, draft: Draft) -> Button:
         return Button(pack.t("staff.buttons.cancel"), _compose(draft, Op.CANCEL))
@@ -455,7 +618,7 @@ class StaffCompose:
             page = int(arg) if arg.isdigit() else 0
             return self.tips(staff, page, replace=True)
         if op not in (Op.TIP_NOW, Op.TIP_SCHEDULE):
-            return StaffReply(head=Reply(toast=pack.t("staff.compose.stale"), alert=True))
+            return _stale(pack)
         if tip_texts(self.content, arg) is None:
             reply = StaffReply(tail=[Screen(pack.t("staff.tips.unknown"))])
             return reply.merge(self.tips(staff))
@@ -464,41 +627,33 @@ class StaffCompose:
         self.drafts.save(staff.user_id, draft)
         return reply.merge(self._show_step(staff, draft))
 
-    def _tip_pages(self, staff: Staff) -> Iterator[list[int]]:
-        """Tip numbers (1-based) grouped so that no page exceeds Telegram's message limit."""
-        page: list[int] = []
-        size = 0
-        sent: set[str] = set()
-        for number, tip in enumerate(self.content.pack(None).tips, 1):
-            block = len(visible_text(self._tip_block(staff, number, tip.id, sent, None))) + 2
-            if page and size + block > TIPS_PAGE_BUDGET:
-                yield page
-                page, size = [], 0
-            page.append(number)
-            size += block
-        if page:
-            yield page
-
-    def _tip_block(
-        self, staff: Staff, number: int, tip_id: str, sent: set[str], drip_next: str | None
+    def _tip_line(
+        self,
+        pack: LanguagePack,
+        number: int,
+        tip_id: str,
+        states: dict[str, tuple[str, float]],
+        drip_next: str | None,
     ) -> str:
-        pack = self._pack(staff)
+        """One tip on the list: its number, its title in the staff's language, its state."""
         texts = tip_texts(self.content, tip_id) or {}
         title = tip_title(texts.get(pack.code, "")) or tip_id
-        status = pack.t("staff.tips.sent") if tip_id in sent else pack.t("staff.tips.not_sent")
+        state, moment = states.get(tip_id, ("", 0.0))
+        local = local_time(moment, self.tz)
+        if state == TIP_SENT:
+            month = pack.t("staff.months").split(",")[local.month - 1]
+            said = pack.t("staff.tips.state.sent", day=local.day, month=month)
+        elif state == TIP_SCHEDULED:
+            said = pack.t("staff.tips.state.scheduled", time=self._when(pack, local))
+        elif state == TIP_SENDING:
+            said = pack.t("staff.tips.state.sending")
+        elif state == TIP_PAUSED:
+            said = pack.t("staff.tips.state.paused")
+        else:
+            said = pack.t("staff.tips.state.not_sent")
         if tip_id == drip_next:
-            status += f" · {pack.t('staff.tips.drip_next')}"
-        lines = [f"<b>{number}. {title}</b>\n<i>{status}</i>"]
-        tip = next(t for t in self.content.pack(None).tips if t.id == tip_id)
-        if tip.interests:
-            labels = ", ".join(self._interest_label(pack, i) for i in tip.interests)
-            lines[0] += "\n" + pack.t("staff.tips.for", interests=labels)
-        for code, text in texts.items():
-            block = f"<i>{self.content.languages[code].name}</i>\n{text}"
-            if len(visible_text(block)) > TIPS_PAGE_BUDGET // 2:
-                block = _shortened(block, TIPS_PAGE_BUDGET // 2)
-            lines.append(block)
-        return "\n\n".join(lines)
+            said += f" · {pack.t('staff.tips.drip_next')}"
+        return f"<b>{number}.</b> {title} · <i>{said}</i>"
 
     @property
     def _drip_on(self) -> bool:
@@ -516,40 +671,42 @@ class StaffCompose:
             next=self._when(pack, upcoming),
         )
 
-    # --- checks and words ------------------------------------------------------------------
+    # --- who reads what, and words ---------------------------------------------------------
 
-    def broadcasts_text(self, texts: dict[str, str], lang: str) -> str:
-        """The message one recipient gets, rendered exactly as the delivery engine does."""
-        return render_text(texts, lang, self.content)
-
-    def _texts(self, draft: Draft) -> dict[str, str]:
+    def _readers(self, draft: Draft) -> Readers:
+        """The draft's audience by language now, and the texts Confirm would queue."""
+        audience = draft.audience or ""
+        scope = audience_languages(audience, self.content.languages) if audience else []
+        counts = self._counts(audience, scope) if audience else {}
         if draft.tip_id is not None:
-            texts = tip_texts(self.content, draft.tip_id)
-            if texts is None:
+            found = tip_texts(self.content, draft.tip_id)
+            if found is None:
                 raise NotAllowed(f"tip {draft.tip_id!r} is no longer in the content")
-            return texts
-        return {"*": draft.text or ""}
+            texts = {lang: found[lang] for lang in scope if lang in found}
+        else:
+            texts = {lang: draft.texts[lang] for lang in scope if lang in draft.texts}
+            if draft.others_get in texts:
+                texts[OTHERS] = texts[draft.others_get]
+        return Readers(scope, counts, texts)
+
+    def _counts(self, audience: str, scope: list[str]) -> dict[str, int]:
+        return {lang: self.broadcasts.count_recipients(audience, [lang]) for lang in scope}
+
+    def _may_bring_photo(self, draft: Draft, lang: str) -> bool:
+        """A photo comes with the first text: no language before this one has a text."""
+        scope = self._readers(draft).scope
+        earlier = scope[: scope.index(lang)] if lang in scope else scope
+        return not any(other in draft.texts for other in earlier)
+
+    def _language(self, pack: LanguagePack, code: str) -> str:
+        """A language's name in the staff member's words ("Spanish"), for sentences."""
+        names = pack.ui.get("staff", {}).get("audience", {}).get("names", {})
+        if code in names:
+            return str(names[code])
+        return self.content.languages[code].name if code in self.content.languages else code
 
     def _audiences(self) -> list[str]:
         return audiences(self.content.languages)
-
-    def _audience_label(self, pack: LanguagePack, audience: str) -> str:
-        kind, value = split_audience(audience)
-        if kind == "lang" and value in self.content.languages:
-            return pack.t("staff.audience.lang", language=self.content.languages[value].name)
-        if kind == "interest":
-            return self._interest_label(pack, value)
-        return pack.t("staff.audience.all")
-
-    def _interest_label(self, pack: LanguagePack, interest: str) -> str:
-        labels = pack.ui.get("staff", {}).get("interests", {})
-        return str(labels.get(interest, interest))
-
-    def _preview_languages(self, draft: Draft) -> list[str]:
-        kind, value = split_audience(draft.audience or EVERYONE)
-        if kind == "lang" and value in self.content.languages:
-            return [value]
-        return list(self.content.languages)
 
     def _send_at(self, draft: Draft) -> dt.datetime | None:
         return local_time(draft.send_at, self.tz) if draft.send_at is not None else None
@@ -558,20 +715,10 @@ class StaffCompose:
         return str(self.settings.quiet_hours).replace("-", "–")
 
     def _when(self, pack: LanguagePack, moment: dt.datetime) -> str:
-        local = moment.astimezone(self.tz)
-        return pack.t(
-            "staff.date_format",
-            weekday=pack.t("staff.weekdays").split(",")[local.weekday()],
-            day=local.day,
-            month=pack.t("staff.months").split(",")[local.month - 1],
-            year=local.year,
-            time=f"{local:%H:%M}",
-        )
+        return date_time(pack, moment, self.tz)
 
     def _short(self, pack: LanguagePack, moment: dt.datetime) -> str:
-        local = moment.astimezone(self.tz)
-        weekday = pack.t("staff.weekdays").split(",")[local.weekday()]
-        return pack.t("staff.short_format", weekday=weekday, time=f"{local:%H:%M}")
+        return weekday_time(pack, moment, self.tz)
 
     def _example_time(self, now: dt.datetime) -> str:
         tomorrow = now.date() + dt.timedelta(days=1)
@@ -580,18 +727,29 @@ class StaffCompose:
     def _pack(self, staff: Staff) -> LanguagePack:
         return self.content.pack(staff.lang)
 
-    def _load(self, staff: Staff) -> Draft | None:
-        found = self.drafts.get(staff.user_id)
-        if found is None or found[1]:
-            return None
-        return found[0]
+    def _drop(self, staff: Staff, found: Stored | None) -> StaffReply:
+        """A draft that cannot be used any more (a day old, or from an older bot): say so."""
+        self.drafts.delete(staff.user_id)
+        problem = (found.problem if found is not None else None) or EXPIRED
+        return StaffReply(tail=[Screen(self._pack(staff).t(f"staff.compose.{problem}"))])
 
     def _replacing_note(self, staff: Staff) -> StaffReply:
         """A new draft replaces an unfinished one: say so, so nothing vanishes silently."""
         reply = StaffReply()
-        if self._load(staff) is not None:
+        found = self.drafts.get(staff.user_id)
+        if found is not None and found.problem is None:
             reply.tail.append(Screen(self._pack(staff).t("staff.compose.replaced")))
         return reply
+
+
+# Buttons on the preview that lead to another step: the summary pressed loses its buttons.
+_LEAVING_THE_PREVIEW = frozenset(
+    {Op.ASK_TIME, Op.EDIT_TEXT, Op.EDIT_AUDIENCE, Op.OTHERS_GET, Op.LEAVE_OUT}
+)
+
+
+def _stale(pack: LanguagePack) -> StaffReply:
+    return StaffReply(head=Reply(toast=pack.t("staff.compose.stale"), alert=True))
 
 
 def _escape(text: str) -> str:
@@ -616,11 +774,13 @@ def _tips(op: str, arg: str) -> Action:
     return Action(Kind.TIPS_LIST, (op, arg))
 
 
-def _shortened(block: str, limit: int) -> str:
-    """A block too long for a page, as plain text cut at `limit` characters."""
-    plain = visible_text(block)
-    cut = plain[: limit - 1].rsplit(" ", 1)[0] + "…"
-    return cut.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _even_rows(buttons: list[Button], most: int) -> list[tuple[Button, ...]]:
+    """Buttons in rows of at most `most`, as even as can be: 6 -> 3 + 3, 5 -> 3 + 2."""
+    if not buttons:
+        return []
+    count = -(-len(buttons) // most)
+    size = -(-len(buttons) // count)
+    return [tuple(buttons[i : i + size]) for i in range(0, len(buttons), size)]
 
 
 def problem_words(pack: LanguagePack, problem: Problem) -> str:

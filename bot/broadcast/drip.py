@@ -45,7 +45,8 @@ def run_weekly_tip(
     )
     if claim.rowcount != 1:
         return None
-    tip_id = next_unsent_tip(content, broadcasts.sent_tip_ids())
+    # A tip scheduled, on its way or sent (not cancelled) is not sent again.
+    tip_id = next_unsent_tip(content, set(broadcasts.tip_states()))
     if tip_id is None:
         log.info("weekly tip %s skipped: every tip has been sent", week)
         return DripRun(week)

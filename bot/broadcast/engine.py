@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from bot.broadcast.message import render_text
 from bot.broadcast.queue import BroadcastRow, Broadcasts
@@ -56,6 +57,7 @@ class DeliveryEngine:
         sleep: Sleep = asyncio.sleep,
         language_of: Callable[[int], str] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
+        tz: ZoneInfo,
     ) -> None:
         self.broadcasts = broadcasts
         self.sender = sender
@@ -69,6 +71,8 @@ class DeliveryEngine:
         self.language_of = language_of or (lambda _chat_id: REFERENCE_LANGUAGE)
         # Told of each unexpected failure (the staff alerts, bot/tg/alerts.py), after the log.
         self.on_failure = on_failure or (lambda _error: None)
+        # TIMEZONE, for the times the status message shows.
+        self.tz = tz
 
     # --- running ---------------------------------------------------------------------------
 
@@ -199,9 +203,10 @@ class DeliveryEngine:
     # --- the staff status message ------------------------------------------------------------
 
     def status_screen(self, row: BroadcastRow, lang: str | None = None) -> Screen:
-        """The progress text and its Pause / Resume / Cancel buttons, in `lang`."""
+        """The state, the time in TIMEZONE, the progress, and Pause / Resume / Cancel, in `lang`."""
         row = self.broadcasts.as_shown(row)
-        return status_screen(row, self.content.pack(lang), eta_seconds(row, self.sender.rate))
+        eta = eta_seconds(row, self.sender.rate)
+        return status_screen(row, self.content, lang, tz=self.tz, now=self.clock(), eta=eta)
 
     async def _show_status(self, broadcast_id: int, *, force: bool = False) -> None:
         now = self.clock()

@@ -2,6 +2,10 @@
 
 The compose flow, the queue and the command line all ask `message_problem`, so what the
 preview accepts is exactly what the queue accepts and what the CLI's --dry-run accepts.
+
+A broadcast's texts are {language: html}. The key OTHERS ("*") is the text for everyone whose
+language has none (old broadcasts hold only that key, and still mean what they meant).
+Without it, parents whose language has no text are not sent to at all: `receiving` says who.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from bot.storage import INTERESTS
 from flows.compose import EVERYONE as EVERYONE  # one name for every subscriber
 
 CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption
+OTHERS = "*"  # the text for every language that has none of its own
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,33 @@ def parse_audience(text: str, languages: Iterable[str]) -> str:
     raise BroadcastError(Problem("unknown_audience", {"choices": ", ".join(audiences(languages))}))
 
 
+def audience_languages(audience: str, languages: Iterable[str]) -> list[str]:
+    """The languages an audience's parents may read, the reference language first."""
+    codes = sorted(languages, key=lambda code: code != REFERENCE_LANGUAGE)
+    kind, value = split_audience(audience)
+    if kind == "lang":
+        return [value] if value in codes else []
+    return codes
+
+
+def receiving(texts: dict[str, str]) -> list[str] | None:
+    """The languages whose parents get these texts; None: every language (there is OTHERS)."""
+    if OTHERS in texts:
+        return None
+    return [lang for lang in texts if lang != OTHERS]
+
+
+def text_for(texts: dict[str, str], lang: str) -> str | None:
+    """The text a parent reading `lang` gets: their language's, else OTHERS; None: nothing.
+
+    Never the reference language's text by default: that takes an OTHERS key staff chose.
+    """
+    return texts.get(lang) or texts.get(OTHERS)
+
+
 def render_text(texts: dict[str, str], lang: str, content: Content) -> str:
     """What one recipient reads: their language's text and the line on how to stop."""
-    body = texts.get(lang) or texts.get("*") or texts.get(REFERENCE_LANGUAGE) or ""
+    body = text_for(texts, lang) or ""
     return f"{body.strip()}\n\n<i>{content.pack(lang).t('subscribe.footer')}</i>"
 
 
@@ -90,8 +119,10 @@ def message_problem(texts: dict[str, str], photo: str | None, content: Content) 
             return Problem("bad_html", {"html": problem.code, **problem.values})
     # Measured exactly as each recipient will get it, stop line included.
     limit = CAPTION_LIMIT if photo else MESSAGE_LIMIT
+    readers = receiving(texts)
     longest = max(
-        len(visible_text(render_text(texts, lang, content))) for lang in content.languages
+        len(visible_text(render_text(texts, lang, content)))
+        for lang in (content.languages if readers is None else readers)
     )
     if longest > limit:
         return Problem("too_long", {"length": longest, "limit": limit, "over": longest - limit})

@@ -5,20 +5,32 @@
 - never to someone who left: the chat id is read from `subscribers` right before each send,
   so a /stop mid-broadcast is honoured; a /forget also gives the parent's deliveries a
   random key (Storage.forget_chat), so a claim or a result for the old key finds no row;
-- flat memory: recipients are copied into `deliveries` in SQL and read back in small batches.
+- flat memory: recipients are copied into `deliveries` in SQL and read back in small batches;
+- a text per language: parents whose language has no text (and no "*" text for the others)
+  are neither copied nor counted, and never sent to (bot/broadcast/message.py `receiving`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.broadcast.message import EVERYONE, BroadcastError, Problem, message_problem, split_audience
+from bot.broadcast.message import (
+    EVERYONE,
+    BroadcastError,
+    Problem,
+    message_problem,
+    receiving,
+    split_audience,
+)
 from bot.content import Content
 from bot.storage import INTERESTS, Storage
 
 ACTIVE = ("queued", "scheduled", "sending", "paused")
+# A ready-made tip's state in /tips, from its broadcasts (cancelled ones do not count).
+TIP_SCHEDULED, TIP_SENDING, TIP_PAUSED, TIP_SENT = "scheduled", "sending", "paused", "sent"
 
 
 @dataclass(frozen=True)
@@ -63,11 +75,14 @@ class Broadcasts:
         self.storage = storage
         self.content = content
         self.db = storage.db
+        # Broadcast id -> the languages it has texts for (texts never change once queued).
+        self._receiving: dict[int, list[str] | None] = {}
 
     # --- staff-facing ---------------------------------------------------------------------
 
-    def count_recipients(self, audience: str) -> int:
-        where, params = _audience_sql(audience)
+    def count_recipients(self, audience: str, languages: Iterable[str] | None = None) -> int:
+        """Subscribers in the audience now; with `languages`, only those reading one of them."""
+        where, params = _recipients_sql(audience, languages)
         row = self.db.execute(f"SELECT count(*) FROM subscribers WHERE {where}", params).fetchone()
         return int(row[0])
 
@@ -114,6 +129,16 @@ class Broadcasts:
         ).fetchone()
         return _row(row) if row else None
 
+    def select(
+        self, where: str, params: list[Any], *, order: str = "id DESC", limit: int = 10
+    ) -> list[BroadcastRow]:
+        """Broadcast rows matching an SQL condition (written by our code, never by staff)."""
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM broadcasts WHERE {where} ORDER BY {order} LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+        return [_row(r) for r in rows]
+
     def recent(self, limit: int = 10) -> list[BroadcastRow]:
         """The newest broadcasts, their tallies brought up to date."""
         for (broadcast_id,) in self.db.execute(
@@ -131,7 +156,8 @@ class Broadcasts:
         """The row as staff should read it: before the start, the audience's size now
         (the recipients are only copied into the queue when sending starts)."""
         if row.started_at is None and row.status in ACTIVE:
-            return replace(row, total=self.count_recipients(row.audience))
+            total = self.count_recipients(row.audience, receiving(row.texts))
+            return replace(row, total=total)
         return row
 
     def is_sending(self, broadcast_id: int) -> bool:
@@ -144,11 +170,26 @@ class Broadcasts:
     def pause(self, broadcast_id: int) -> bool:
         return self._set_status(broadcast_id, "paused", ("queued", "scheduled", "sending"))
 
-    def resume(self, broadcast_id: int) -> bool:
+    def resume(self, broadcast_id: int, *, quiet_until: float | None = None) -> bool:
+        """Back to where it was paused: sending, or waiting for its time. `quiet_until`: the
+        end of quiet hours when it is quiet now (bot/broadcast/quiet.py), so a broadcast
+        whose time passed while paused waits for the morning instead of going out at night."""
         row = self.get(broadcast_id)
         if row is None or row.status != "paused":
             return False
-        back = "sending" if row.started_at is not None else "queued"
+        now = self.storage.clock()
+        if row.started_at is not None:
+            back = "sending"
+        elif row.not_before is not None and row.not_before > now:
+            back = "scheduled"  # its time has not come: it keeps waiting for it
+        elif quiet_until is not None and quiet_until > now:
+            self.db.execute(
+                "UPDATE broadcasts SET not_before = ? WHERE id = ? AND status = 'paused'",
+                [quiet_until, broadcast_id],
+            )
+            back = "scheduled"
+        else:
+            back = "queued"
         return self._set_status(broadcast_id, back, ("paused",))
 
     def cancel(self, broadcast_id: int) -> bool:
@@ -166,13 +207,35 @@ class Broadcasts:
             [chat_id, message_id, broadcast_id],
         )
 
-    def sent_tip_ids(self) -> set[str]:
-        """Tips that went out (or are on their way): the weekly tip skips them."""
+    def tip_states(self) -> dict[str, tuple[str, float]]:
+        """Each tip that has a broadcast not cancelled -> (state, unix time of that state).
+
+        TIP_SENDING (since when), TIP_SCHEDULED (for when), TIP_PAUSED (since it was queued)
+        or TIP_SENT (when it finished). A tip on its way or waiting says so even if it was
+        sent before: that is what staff can still act on.
+        """
         rows = self.db.execute(
-            "SELECT DISTINCT tip_id FROM broadcasts WHERE tip_id IS NOT NULL"
-            " AND status != 'cancelled'"
-        )
-        return {r[0] for r in rows}
+            "SELECT tip_id, status, not_before, started_at, finished_at, created_at"
+            " FROM broadcasts WHERE tip_id IS NOT NULL AND status != 'cancelled' ORDER BY id"
+        ).fetchall()
+        now = self.storage.clock()
+        rank = {TIP_SENDING: 0, TIP_SCHEDULED: 1, TIP_PAUSED: 2, TIP_SENT: 3}
+        states: dict[str, tuple[str, float]] = {}
+        for tip_id, status, not_before, started_at, finished_at, created_at in rows:
+            if status == "done":
+                found = (TIP_SENT, float(finished_at or created_at))
+            elif status == "paused":
+                found = (TIP_PAUSED, float(created_at))
+            elif status == "sending" or not_before is None or not_before <= now:
+                # Due now: the engine starts it within seconds.
+                found = (TIP_SENDING, float(started_at or not_before or created_at))
+            else:
+                found = (TIP_SCHEDULED, float(not_before))
+            earlier = states.get(tip_id)
+            # A later row of the same rank wins: the newest sending day, say.
+            if earlier is None or rank[found[0]] <= rank[earlier[0]]:
+                states[tip_id] = found
+        return states
 
     # --- the engine's side ------------------------------------------------------------------
 
@@ -192,7 +255,7 @@ class Broadcasts:
         assert row is not None
         if row.started_at is not None:
             return
-        where, params = _audience_sql(row.audience)
+        where, params = _recipients_sql(row.audience, receiving(row.texts))
         now = self.storage.clock()
         with self.db.atomic():
             self.db.execute(
@@ -247,7 +310,8 @@ class Broadcasts:
         row = self.db.execute(
             "SELECT chat_id, lang FROM subscribers WHERE chat_key = ?", [chat_key]
         ).fetchone()
-        if row is None:
+        if row is None or not self._has_text_in(broadcast_id, str(row[1])):
+            # Gone, or now reading a language this broadcast has no text in.
             self._finish(broadcast_id, chat_key, "skipped", None, now)
             return None
         return int(row[0]), str(row[1])
@@ -299,6 +363,16 @@ class Broadcasts:
             [status, error, now, broadcast_id, chat_key],
         )
 
+    def _has_text_in(self, broadcast_id: int, lang: str) -> bool:
+        """Whether the broadcast has a text for a parent reading `lang`."""
+        if broadcast_id not in self._receiving:
+            row = self.db.execute(
+                "SELECT texts FROM broadcasts WHERE id = ?", [broadcast_id]
+            ).fetchone()
+            self._receiving[broadcast_id] = receiving(json.loads(row[0])) if row else []
+        languages = self._receiving[broadcast_id]
+        return languages is None or lang in languages
+
     def _set_status(self, broadcast_id: int, status: str, allowed: tuple[str, ...]) -> bool:
         marks = ", ".join("?" for _ in allowed)
         cursor = self.db.execute(
@@ -309,6 +383,18 @@ class Broadcasts:
             return False
         self.refresh_counts(broadcast_id)
         return True
+
+
+def _recipients_sql(audience: str, languages: Iterable[str] | None) -> tuple[str, list[str]]:
+    """The audience's condition, narrowed to parents reading one of `languages` if given."""
+    where, params = _audience_sql(audience)
+    if languages is None:
+        return where, params
+    codes = list(languages)
+    if not codes:
+        return "0 = 1", []
+    marks = ", ".join("?" for _ in codes)
+    return f"({where}) AND lang IN ({marks})", [*params, *codes]
 
 
 def _audience_sql(audience: str) -> tuple[str, list[str]]:

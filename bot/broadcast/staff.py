@@ -11,16 +11,19 @@ class Op:
     """Compose button operations (kept short: callback data has 64 bytes)."""
 
     AUDIENCE = "a"
-    CONFIRM = "ok"
+    CONFIRM = "ok"  # arg: the language the others get, as shown when it was pressed
     CONFIRM_IGNORING_QUIET = "now"
     ASK_TIME = "t"
     UNSCHEDULE = "u"
-    EDIT_TEXT = "e"
+    EDIT_TEXT = "e"  # arg: the language whose text to write (again)
     EDIT_AUDIENCE = "w"
+    SKIP = "k"  # arg: the language asked, which gets no text
+    OTHERS_GET = "o"  # arg: the language whose text the languages without one get
+    LEAVE_OUT = "l"  # the languages without a text get nothing (the default)
     CANCEL = "x"
     TIPS_PAGE = "p"
-    TIP_NOW = "n"
-    TIP_SCHEDULE = "s"
+    TIP_NOW = "n"  # a tip's preview in every language, with Confirm and Schedule
+    TIP_SCHEDULE = "s"  # older lists: ask the time first
     # "Escape it for me" on a refused text; arg: a digest of that text, so only its own
     # button works.
     ESCAPE = "esc"

@@ -1,4 +1,4 @@
-"""The ready-made tips: their texts in every language, titles, and the next one not yet sent."""
+"""The ready-made tips: their texts in every language, titles, pages, and the next one not sent."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import html
 
 from bot.content import Content
 from bot.html import visible_text
+
+TIPS_PER_PAGE = 8  # at most: a page of one line per tip fits one phone screen
 
 
 def tip_texts(content: Content, tip_id: str) -> dict[str, str] | None:
@@ -26,6 +28,15 @@ def tip_title(text: str) -> str:
     return html.escape(lines[0].strip(), quote=False) if lines else ""
 
 
-def next_unsent_tip(content: Content, sent: set[str]) -> str | None:
-    """The first tip, in content order, that no broadcast has carried yet."""
-    return next((t.id for t in content.pack(None).tips if t.id not in sent), None)
+def next_unsent_tip(content: Content, taken: set[str]) -> str | None:
+    """The first tip, in content order, that no broadcast has carried or will carry."""
+    return next((t.id for t in content.pack(None).tips if t.id not in taken), None)
+
+
+def tip_pages(count: int, most: int = TIPS_PER_PAGE) -> list[range]:
+    """Tip numbers (from 1) on pages of at most `most`, as even as can be: 17 -> 6, 6, 5."""
+    if count <= 0:
+        return []
+    pages = -(-count // most)
+    size = -(-count // pages)
+    return [range(first, min(first + size, count + 1)) for first in range(1, count + 1, size)]

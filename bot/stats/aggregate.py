@@ -21,8 +21,10 @@ Top-line totals that carry nothing but the period (started, finished, abandoned,
 progress, Book presses from the menu, subscribers) are suppressed below k but may be
 differenced from one another: they say nothing about who anyone is or what they answered.
 
-Periods are inclusive day ranges compared with the `day` columns, which hold the UTC day a
-screening started (the time of day is never stored).
+Periods are inclusive day ranges compared with the `day` columns, which hold the day a
+screening started as `Storage.today()` dates it (the time of day is never stored). A period
+ending "today" takes today from that same function, so the last day in a title and the last
+bucket of the timeline are always the same day.
 """
 
 from __future__ import annotations
@@ -204,6 +206,8 @@ class Stats:
             "booking_presses": {
                 "total": s.cell(self.booking_after_result + self.booking_from_menu),
                 "after_result": s.cell(self.booking_after_result),
+                # People who tapped Book after their result, over the results shown.
+                "after_result_rate": s.rate(self.booking_after_result, self.sessions_completed),
                 "from_menu": s.cell(self.booking_from_menu),
                 "by_outcome": {
                     name: {
@@ -398,9 +402,15 @@ SELECT day, SUM(n), SUM(CASE WHEN status = 'completed' THEN n ELSE 0 END) FROM (
 
 
 def compute_stats(
-    db: Database, *, since: dt.date | None, until: dt.date | None, min_cell: int
+    db: Database,
+    *,
+    since: dt.date | None,
+    until: dt.date | None,
+    min_cell: int,
+    timezone: str = "UTC",
 ) -> Stats:
-    """Count everything for the inclusive period [since, until] (None: open-ended)."""
+    """Count everything for the inclusive period [since, until] (None: open-ended); the
+    days begin at midnight in `timezone` (where a time, not a day, is stored)."""
     where, params = _range("day", since, until)
     where_s, params_s = _range("started_day", since, until)
     stats = Stats(since=since, until=until, min_cell=min_cell)
@@ -450,8 +460,8 @@ def compute_stats(
             params,
         ).fetchone()
     if _has(db, "broadcasts"):
-        # created_at is unix seconds; the period's days are UTC days like the other tables.
-        low, high = _bounds(since, until)
+        # created_at is unix seconds: the period's days, from midnight to midnight.
+        low, high = _bounds(since, until, zoneinfo.ZoneInfo(timezone))
         stats.broadcasts_sent, stats.broadcasts_cancelled, stats.broadcast_messages = db.execute(
             "SELECT COALESCE(SUM(status = 'done'), 0), COALESCE(SUM(status = 'cancelled'), 0),"
             " COALESCE(SUM(CASE WHEN status IN ('done', 'cancelled') THEN sent END), 0)"
@@ -461,11 +471,11 @@ def compute_stats(
     return stats
 
 
-def _bounds(since: dt.date | None, until: dt.date | None) -> tuple[float, float]:
-    """Unix seconds from the start of `since` to the end of `until` (UTC days)."""
+def _bounds(since: dt.date | None, until: dt.date | None, zone: dt.tzinfo) -> tuple[float, float]:
+    """Unix seconds from the start of `since` to the end of `until` (days in `zone`)."""
 
     def midnight(day: dt.date) -> float:
-        return dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()
+        return dt.datetime.combine(day, dt.time(), zone).timestamp()
 
     low = midnight(since) if since else float("-inf")
     high = midnight(until + dt.timedelta(days=1)) if until else float("inf")
@@ -478,11 +488,6 @@ def open_readonly(path: Path) -> Database:
 
 
 # --- periods ----------------------------------------------------------------------------------
-
-
-def local_today(clock_seconds: float, timezone: str) -> dt.date:
-    """Today's date in the practice's time zone."""
-    return dt.datetime.fromtimestamp(clock_seconds, zoneinfo.ZoneInfo(timezone)).date()
 
 
 def period_ending(today: dt.date, days: int | None) -> tuple[dt.date | None, dt.date]:

@@ -1,12 +1,20 @@
-"""The staff chart: one PNG sized for a phone (1200x1600), three panels stacked.
+"""The staff chart: one PNG for a phone, 1200 pixels wide, its panels stacked.
+
+The panels are a list (`PANELS`): each is one function that reads the suppressed JSON and
+returns a `Panel` (its title, its height, how to draw it), or None when the JSON has no
+figures for it. Adding a panel (the follow-through figures, once the JSON has a
+`follow_through` section) is one more such function in the list. Today:
 
 1. screenings started and finished over time (days, weeks or months, as the period needs);
 2. where unfinished screenings stopped, in the order of the questions (the drop-off);
-3. the outcomes of finished screenings.
+3. the outcomes of finished screenings;
+4. who tapped "Book" after their result: all results, then by outcome, as a share.
 
 Drawn from the suppressed JSON only (`Stats.to_json()`), so a small count can never appear:
-such a bar is not drawn and its label reads "<5". Uses matplotlib's object API on the Agg
-canvas (no pyplot, no display, no global state), so charts can be drawn in worker threads.
+such a bar is not drawn and its label reads "<5"; a rate shows only when both its counts do.
+A panel whose figures are all hidden says so ("Fewer than 5: not shown…"), never "none",
+since the summary beside it shows the same figure as "<5". Uses matplotlib's object API on
+the Agg canvas (no pyplot, no display, no global state).
 """
 
 from __future__ import annotations
@@ -14,19 +22,36 @@ from __future__ import annotations
 import datetime as dt
 import io
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from bot.stats.aggregate import OTHER
 from bot.stats.text import in_question_order
 
-WIDTH_PX, HEIGHT_PX, DPI = 1200, 1600, 100
+WIDTH_PX, DPI = 1200, 100
+HEADER_PX = 80  # the period, at the top
+TITLE_LINE_PX = 50  # one line of a panel's title
+TITLE_GAP_PX = 22  # between a title and its panel
+UNIT_PX = 40  # the bar panels' height unit: a bar is BAR_WIDTH of it, a row `_rows` of it
+BAR_WIDTH = 0.85
+BAR_PAD_PX = 12  # above the first bar and below the last
+TIMELINE_PX, TICKS_PX = 330, 95  # the timeline's plot, and its date labels under it
+GAP_PX = 60  # between panels
+MARGIN_PX = 20  # under the last panel
+BARS_LEFT, TIMELINE_LEFT, RIGHT = 0.4, 0.1, 0.93  # figure fractions: names need room
+MAX_BARS = 8  # more rows join "other" on the chart (the summary and the files list all)
+
 STARTED_COLOR, FINISHED_COLOR = "#9ecae1", "#08519c"
 FUNNEL_COLOR, OUTCOME_COLOR = "#d1495b", "#00798c"
+BOOKING_COLOR, TRACK_COLOR = "#6a51a3", "#ececec"
 TITLE_SIZE, LABEL_SIZE, VALUE_SIZE = 30, 21, 22
+TITLE_WIDTH = 42  # characters on one line of a panel's title
 LABEL_WIDTH = 28  # characters on one line of a bar's name
 
 DEFAULT_WORDS = {
@@ -36,56 +61,233 @@ DEFAULT_WORDS = {
     "finished": "finished",
     "dropoff": "Where unfinished screenings stopped",
     "outcomes": "Outcomes of finished screenings",
-    "empty": "None in this period",
+    "booking": "Tapped “Book” after their result",
+    "all_results": "All results",
+    "rate": "{rate} · {count} of {total}",
+    "count_of": "{count} of {total}",
+    "hidden": "Fewer than {min_cell}: not shown, so that no one can be picked out",
     "other": "other",
+    "all_together": "all together",
     "months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
 }
 
 
+@dataclass(frozen=True)
+class Chart:
+    """What every panel reads: the suppressed figures, the words, the names of ids."""
+
+    data: Mapping[str, Any]
+    words: Mapping[str, str]
+    names: Mapping[str, str]
+    question_order: Sequence[str]
+
+    @property
+    def marker(self) -> str:
+        return f"<{self.data['min_cell']}"
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One panel: its title, the height of its plot, the room under it, how to draw it."""
+
+    title: str
+    height_px: int
+    draw: Callable[[Axes], None]
+    below_px: int = 0
+    left: float = BARS_LEFT
+
+
+PanelMaker = Callable[[Chart], Panel | None]
+
+
 def render_chart(
-    data: dict[str, Any],
+    data: Mapping[str, Any],
     *,
     question_order: Sequence[str] = (),
     labels: Mapping[str, str] | None = None,
     words: Mapping[str, str] | None = None,
 ) -> bytes:
     """PNG bytes for the suppressed statistics `data` (see the module docstring)."""
-    text = DEFAULT_WORDS | dict(words or {})
-    names = {"other": text["other"]} | dict(labels or {})
-    dropoff = in_question_order(data["dropoff"].items(), question_order)
-    outcomes = list(data["outcomes"].items())
-    buckets = data.get("timeline", {}).get("buckets", [])
-
-    fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
-    FigureCanvasAgg(fig)
-    # Bar panels get room by their lines of labels, so bars keep one height on the page.
-    heights = [7, _lines(dropoff, names) + 2, _lines(outcomes, names) + 2]
-    grid = fig.add_gridspec(3, 1, height_ratios=heights, hspace=0.7)
-    time_ax, funnel_ax, outcome_ax = (fig.add_subplot(grid[i]) for i in range(3))
-    _timeline(time_ax, buckets, data.get("timeline", {}).get("unit"), text)
-    _bars(funnel_ax, text["dropoff"], dropoff, names, FUNNEL_COLOR, text["empty"])
-    _bars(outcome_ax, text["outcomes"], outcomes, names, OUTCOME_COLOR, text["empty"])
-    if text["period"]:
-        fig.suptitle(text["period"], fontsize=24, x=0.03, y=0.99, ha="left", va="top")
-    fig.subplots_adjust(left=0.4, right=0.93, top=0.9, bottom=0.03)
-    # The bar panels need a wide left margin for their names; the timeline does not.
-    box = time_ax.get_position()
-    time_ax.set_position((0.1, box.y0, 0.83, box.height))
+    fig = chart_figure(data, question_order=question_order, labels=labels, words=words)
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=DPI)
     return out.getvalue()
 
 
-def _title(ax: Any, title: str) -> None:
-    # Anchored at the figure's left edge, not the axes', so long titles still fit.
-    ax.annotate(
-        textwrap.fill(title, 42),
-        xy=(0.03, 1.06),
-        xycoords=("figure fraction", "axes fraction"),
-        fontsize=TITLE_SIZE,
-        fontweight="bold",
-        va="bottom",
+def chart_figure(
+    data: Mapping[str, Any],
+    *,
+    question_order: Sequence[str] = (),
+    labels: Mapping[str, str] | None = None,
+    words: Mapping[str, str] | None = None,
+) -> Figure:
+    """The chart as a matplotlib Figure (its words can be read back: tests do)."""
+    text = DEFAULT_WORDS | dict(words or {})
+    names = {OTHER: text["other"]} | dict(labels or {})
+    chart = Chart(data, text, names, question_order)
+    panels = [panel for make in PANELS if (panel := make(chart)) is not None]
+    titles = [textwrap.fill(panel.title, TITLE_WIDTH) for panel in panels]
+    heights = [
+        (title.count("\n") + 1) * TITLE_LINE_PX + TITLE_GAP_PX + p.height_px + p.below_px
+        for title, p in zip(titles, panels, strict=True)
+    ]
+    # At most about 2,900 pixels (MAX_BARS a panel, names on two lines): Telegram keeps a
+    # photo up to 2,560 pixels on its long side, so even that loses little.
+    height = HEADER_PX + sum(heights) + GAP_PX * (len(panels) - 1) + MARGIN_PX
+
+    fig = Figure(figsize=(WIDTH_PX / DPI, height / DPI), dpi=DPI)
+    FigureCanvasAgg(fig)
+    if text["period"]:
+        fig.text(0.03, 1 - 20 / height, text["period"], fontsize=24, ha="left", va="top")
+    top = height - HEADER_PX  # pixels from the bottom, going down panel by panel
+    for title, panel in zip(titles, panels, strict=True):
+        fig.text(0.03, top / height, title, fontsize=TITLE_SIZE, fontweight="bold", va="top")
+        top -= (title.count("\n") + 1) * TITLE_LINE_PX + TITLE_GAP_PX
+        bottom = top - panel.height_px
+        ax = fig.add_axes(
+            (panel.left, bottom / height, RIGHT - panel.left, panel.height_px / height)
+        )
+        panel.draw(ax)
+        top = bottom - panel.below_px - GAP_PX
+    return fig
+
+
+# --- the panels ---------------------------------------------------------------------------------
+
+
+def timeline_panel(chart: Chart) -> Panel | None:
+    """Started (light) and finished (dark) side by side for each day, week or month."""
+    timeline = chart.data.get("timeline") or {}
+    buckets = timeline.get("buckets", [])
+    if not any(isinstance(b["started"], int) for b in buckets):
+        return _hidden(chart, chart.words["timeline"])
+    return Panel(
+        chart.words["timeline"],
+        TIMELINE_PX,
+        lambda ax: _draw_timeline(ax, buckets, timeline.get("unit"), chart.words),
+        below_px=TICKS_PX,
+        left=TIMELINE_LEFT,
     )
+
+
+def dropoff_panel(chart: Chart) -> Panel | None:
+    """Where unfinished screenings stopped, in the order the questions are asked."""
+    items = _capped(list(chart.data["dropoff"].items()))
+    items = in_question_order(items, chart.question_order)
+    return _bar_panel(chart, chart.words["dropoff"], items, FUNNEL_COLOR)
+
+
+def outcomes_panel(chart: Chart) -> Panel | None:
+    """The outcomes of finished screenings, most frequent first."""
+    items = _capped(list(chart.data["outcomes"].items()))
+    return _bar_panel(chart, chart.words["outcomes"], items, OUTCOME_COLOR)
+
+
+def booking_panel(chart: Chart) -> Panel | None:
+    """The share of results after which the parent tapped Book: all, then by outcome."""
+    bookings = chart.data["booking_presses"]
+    everyone = {
+        "screenings": chart.data["sessions_completed"],
+        "count": bookings["after_result"],
+        "rate": bookings["after_result_rate"],
+    }
+    if not isinstance(everyone["screenings"], int):
+        return _hidden(chart, chart.words["booking"])
+    rows: list[tuple[str, Mapping[str, Any]]] = [(chart.words["all_results"], everyone)]
+    by_outcome = _capped_rates(chart, list(bookings["by_outcome"].items()))
+    if [key for key, _ in by_outcome] != [OTHER]:  # all folded together: "All results" says it
+        rows += [(_label(key, chart.names), cells) for key, cells in by_outcome]
+    return Panel(
+        chart.words["booking"],
+        _bars_px([label for label, _ in rows]),
+        lambda ax: _draw_rates(ax, rows, chart.words),
+    )
+
+
+# The chart, top to bottom. A follow-through panel (a later issue) goes here: one function
+# that returns None while the JSON has no `follow_through` section.
+PANELS: list[PanelMaker] = [timeline_panel, dropoff_panel, outcomes_panel, booking_panel]
+
+
+# --- panel helpers ------------------------------------------------------------------------------
+
+
+def _hidden(chart: Chart, title: str) -> Panel:
+    """A panel whose figures are all under the threshold: it says so, in place of bars."""
+
+    def draw(ax: Axes) -> None:
+        ax.set_axis_off()
+        note = textwrap.fill(chart.words["hidden"].format(min_cell=chart.data["min_cell"]), 60)
+        ax.text(0.0, 0.5, note, ha="left", va="center", fontsize=LABEL_SIZE,
+                color="#555555", transform=ax.transAxes)  # fmt: skip
+
+    return Panel(title, 2 * UNIT_PX, draw, left=0.03)
+
+
+def _bar_panel(
+    chart: Chart, title: str, items: Sequence[tuple[str, Any]], color: str
+) -> Panel | None:
+    """Horizontal bars of counts, or the hidden note when none can be drawn."""
+    if not any(isinstance(value, int) for _, value in items):
+        return _hidden(chart, title)
+    labels = [_label(key, _names_for(chart, items)) for key, _ in items]
+    values = [value for _, value in items]
+    return Panel(title, _bars_px(labels), lambda ax: _draw_bars(ax, labels, values, color))
+
+
+def _names_for(chart: Chart, items: Sequence[tuple[str, Any]]) -> Mapping[str, str]:
+    """The names of ids, "other" alone (everything folded together) named "all together"."""
+    if [key for key, _ in items] == [OTHER]:
+        return {**chart.names, OTHER: chart.words["all_together"]}
+    return chart.names
+
+
+def _capped(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """At most MAX_BARS rows: the smallest join "other" (their counts are shown ones, so
+    adding them up shows nothing new)."""
+    if len(items) <= MAX_BARS:
+        return items
+    ranked = sorted((item for item in items if item[0] != OTHER), key=lambda kv: -_number(kv[1]))
+    kept = {key for key, _ in ranked[: MAX_BARS - 1]}
+    merged = [value for key, value in items if key not in kept]
+    total: Any = sum(merged) if all(isinstance(v, int) for v in merged) else merged[0]
+    return [(key, value) for key, value in items if key in kept] + [(OTHER, total)]
+
+
+def _capped_rates(
+    chart: Chart, items: list[tuple[str, Mapping[str, Any]]]
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """Booking rows, capped like the outcomes; the rate of the joined rows only when both
+    of their sums are made of shown counts, each at least the threshold."""
+    if len(items) <= MAX_BARS:
+        return items
+    ranked = sorted(
+        (item for item in items if item[0] != OTHER),
+        key=lambda kv: -_number(kv[1]["screenings"]),
+    )
+    kept = {key for key, _ in ranked[: MAX_BARS - 1]}
+    merged = [cells for key, cells in items if key not in kept]
+    k = int(chart.data["min_cell"])
+    screenings, count = (
+        sum(c[name] for c in merged) if all(isinstance(c[name], int) for c in merged) else None
+        for name in ("screenings", "count")
+    )
+    rate = (
+        round(count / screenings, 3)
+        if screenings is not None and count is not None and min(count, screenings) >= k
+        else None
+    )
+    joined = {
+        "screenings": screenings if screenings is not None else chart.marker,
+        "count": count if count is not None else chart.marker,
+        "rate": rate,
+    }
+    return [(key, cells) for key, cells in items if key in kept] + [(OTHER, joined)]
+
+
+def _number(value: Any) -> int:
+    """The drawable length of a cell: a hidden ("<5") cell draws nothing."""
+    return value if isinstance(value, int) else 0
 
 
 def _label(key: str, names: Mapping[str, str]) -> str:
@@ -94,76 +296,96 @@ def _label(key: str, names: Mapping[str, str]) -> str:
     return textwrap.fill(textwrap.shorten(name, 56, placeholder="…"), LABEL_WIDTH)
 
 
-def _lines(items: Sequence[tuple[str, Any]], names: Mapping[str, str]) -> int:
-    lines = sum(_label(key, names).count("\n") + 1 for key, _ in items)
-    return max(lines, 3)
+def _row(label: str) -> float:
+    """A bar's row height in UNIT_PX: a name on two lines gets a higher row, the bar keeps
+    its width."""
+    return 0.75 * (label.count("\n") + 1) + 0.65
 
 
-def _count(value: Any) -> int:
-    """The drawable length of a cell: a hidden ("<5") cell draws nothing."""
-    return value if isinstance(value, int) else 0
+def _bars_px(labels: Sequence[str]) -> int:
+    """The plot height of a bar panel with these names."""
+    return round(sum(_row(label) for label in labels) * UNIT_PX) + 2 * BAR_PAD_PX
 
 
-def _bars(
-    ax: Any,
-    title: str,
-    items: Sequence[tuple[str, Any]],
-    names: Mapping[str, str],
-    color: str,
-    empty: str,
-) -> None:
-    """Horizontal bars, first item on top, each labelled with its count or "<5"."""
-    _title(ax, title)
+def _bar_axes(ax: Axes, labels: Sequence[str]) -> list[float]:
+    """Names on the left, no frame but the left line; the first item on top."""
     ax.spines[["top", "right", "bottom"]].set_visible(False)
     ax.tick_params(axis="x", bottom=False, labelbottom=False)
-    if not items:
-        ax.set_yticks([])
-        ax.spines["left"].set_visible(False)
-        ax.text(0.5, 0.5, empty, ha="center", va="center", fontsize=LABEL_SIZE,
-                transform=ax.transAxes)  # fmt: skip
-        return
-    values = [_count(value) for _, value in items]
-    positions = list(range(len(items)))[::-1]
-    ax.barh(positions, values, color=color, height=0.7)
-    labels = [_label(key, names) for key, _ in items]
+    rows = [_row(label) for label in labels]
+    total = sum(rows)
+    positions = [total - sum(rows[:i]) - row / 2 for i, row in enumerate(rows)]
     ax.set_yticks(positions, labels, fontsize=LABEL_SIZE, linespacing=0.95)
-    ax.set_ylim(-0.6, len(items) - 0.4)
-    peak = max(values) or 1
+    pad = BAR_PAD_PX / UNIT_PX
+    ax.set_ylim(-pad, total + pad)
+    return positions
+
+
+def _draw_bars(ax: Axes, labels: Sequence[str], values: Sequence[Any], color: str) -> None:
+    """Horizontal bars, each labelled with its count or "<5"."""
+    positions = _bar_axes(ax, labels)
+    lengths = [_number(value) for value in values]
+    ax.barh(positions, lengths, color=color, height=BAR_WIDTH)
+    peak = max(lengths) or 1
     ax.set_xlim(0, peak * 1.25)
-    for y, (_, value), length in zip(positions, items, values, strict=True):
+    for y, value, length in zip(positions, values, lengths, strict=True):
         ax.text(length + peak * 0.02, y, str(value), va="center", fontsize=VALUE_SIZE)
 
 
-def _timeline(ax: Any, buckets: Sequence[Mapping[str, Any]], unit: str | None, text: Any) -> None:
-    """Started (light) and finished (dark) side by side for each day, week or month."""
-    _title(ax, text["timeline"])
+def _draw_rates(
+    ax: Axes, rows: Sequence[tuple[str, Mapping[str, Any]]], words: Mapping[str, str]
+) -> None:
+    """A share per row on a 0–100 % track: "35% · 30 of 86", or "<5 of 7" with no bar."""
+    positions = _bar_axes(ax, [label for label, _ in rows])
+    ax.set_xlim(0, 100)
+    ax.barh(positions, [100] * len(rows), color=TRACK_COLOR, height=BAR_WIDTH)
+    for y, (_, cells) in zip(positions, rows, strict=True):
+        rate, count, total = cells["rate"], cells["count"], cells["screenings"]
+        if rate is None:
+            label = words["count_of"].format(count=count, total=total)
+            ax.text(2, y, label, va="center", fontsize=VALUE_SIZE)
+            continue
+        share = rate * 100
+        ax.barh([y], [share], color=BOOKING_COLOR, height=BAR_WIDTH)
+        label = words["rate"].format(rate=f"{share:.0f}%", count=count, total=total)
+        # Inside a long bar in white; after a short one in black.
+        inside = share >= 55
+        ax.text(share - 2 if inside else share + 2, y, label, va="center",
+                ha="right" if inside else "left", fontsize=VALUE_SIZE,
+                color="white" if inside else "black")  # fmt: skip
+
+
+def _draw_timeline(
+    ax: Axes, buckets: Sequence[Mapping[str, Any]], unit: str | None, words: Mapping[str, str]
+) -> None:
+    """Started and finished bars per bucket, dated under the axis."""
     ax.spines[["top", "right"]].set_visible(False)
-    if not buckets:
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.text(0.5, 0.5, text["empty"], ha="center", va="center", fontsize=LABEL_SIZE,
-                transform=ax.transAxes)  # fmt: skip
-        return
     xs = range(len(buckets))
-    started = [_count(b["started"]) for b in buckets]
-    finished = [_count(b["completed"]) for b in buckets]
-    ax.bar([x - 0.2 for x in xs], started, width=0.4, color=STARTED_COLOR, label=text["started"])
-    ax.bar([x + 0.2 for x in xs], finished, width=0.4, color=FINISHED_COLOR, label=text["finished"])
+    started = [_number(b["started"]) for b in buckets]
+    finished = [_number(b["completed"]) for b in buckets]
+    ax.bar([x - 0.2 for x in xs], started, width=0.4, color=STARTED_COLOR, label=words["started"])
+    ax.bar([x + 0.2 for x in xs], finished, width=0.4, color=FINISHED_COLOR,
+           label=words["finished"])  # fmt: skip
     ax.legend(fontsize=LABEL_SIZE, frameon=False, loc="upper left", ncols=2,
               bbox_to_anchor=(0, 1.02))  # fmt: skip
-    ax.set_ylim(0, (max(started) or 1) * 1.3)
+    peak = max(started) or 1
+    ax.set_ylim(0, peak * 1.3)
+    # Room for at least six buckets: one or two bars keep a bar's width, in the middle.
+    spare = max(0.0, (6 - len(buckets)) / 2)
+    ax.set_xlim(-0.6 - spare, len(buckets) - 0.4 + spare)
     ax.tick_params(axis="y", labelsize=LABEL_SIZE - 4)
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     step = max(1, -(-len(buckets) // 6))  # at most about six date labels
-    ticks = list(xs)[::step]
-    months = text["months"].split()
-    labels = [_when(buckets[i], unit, months) for i in ticks]
-    ax.set_xticks(ticks, labels, fontsize=LABEL_SIZE - 4)
+    # Counted back from the newest, so the period's last day is always labelled: it is the
+    # day the title ends on.
+    ticks = list(xs)[::-1][::step][::-1]
+    months = words["months"].split()
+    ax.set_xticks(ticks, [_when(buckets[i], unit, months) for i in ticks],
+                  fontsize=LABEL_SIZE - 4)  # fmt: skip
     if len(buckets) <= 8:  # few buckets: write the numbers on the bars
         for x, b in zip(xs, buckets, strict=True):
-            top = max(_count(b["started"]), _count(b["completed"]))
+            top = max(_number(b["started"]), _number(b["completed"]))
             label = f"{b['started']} / {b['completed']}"
-            ax.text(x, top + (max(started) or 1) * 0.03, label, ha="center", fontsize=16)
+            ax.text(x, top + peak * 0.03, label, ha="center", fontsize=16)
 
 
 def _when(bucket: Mapping[str, Any], unit: str | None, months: Sequence[str]) -> str:

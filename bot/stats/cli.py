@@ -1,9 +1,10 @@
 """`iep-bot stats` and `iep-bot export`: the suppressed aggregates, as text, JSON or CSV.
 
 Only what `Stats.to_json()` holds is ever printed or written: no row of the outcome log.
-The database is opened read-only (safe while the bot runs; never created or migrated here).
-matplotlib loads only for `--chart`; Telegram never. The statistics modules (and the database
-library) load when a command runs, so `iep-bot --help` does not load them.
+The export's files come from bot/stats/export.py, the very function /export uses in
+Telegram. The database is opened read-only (safe while the bot runs; never created or
+migrated here). matplotlib loads only for `--chart`; Telegram never. The statistics modules
+(and the database library) load when a command runs, so `iep-bot --help` does not load them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime as dt
 import io
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,10 +29,7 @@ if TYPE_CHECKING:
     from bot.stats.aggregate import Stats
 
 FORMATS = ("table", "json", "csv")
-Table = tuple[list[str], list[list[Any]]]
 F = TypeVar("F", bound=Callable[..., Any])
-# The CLI's own name for the folded small groups (the Telegram summary says just "other").
-OTHER_LABEL = "other (smaller groups together)"
 
 
 # Days a period may name: a typo (0202-11-01, 9999-12-31) is refused, not read as "all time"
@@ -75,7 +73,13 @@ def load_stats(settings: Settings, first: dt.date | None, last: dt.date | None) 
     try:
         db = open_readonly(path)
         try:
-            stats = compute_stats(db, since=first, until=last, min_cell=settings.stats_min_cell)
+            stats = compute_stats(
+                db,
+                since=first,
+                until=last,
+                min_cell=settings.stats_min_cell,
+                timezone=settings.timezone,
+            )
         finally:
             db.close()
     except (sqlite3.Error, OSError) as exc:
@@ -97,93 +101,10 @@ def show(value: Any) -> str:
     return "-" if value is None else str(value)  # None: a rate on a hidden count
 
 
-def summary_rows(data: dict[str, Any]) -> list[tuple[str, Any]]:
-    bookings, subscribers, broadcasts = (
-        data["booking_presses"],
-        data["subscribers"],
-        data["broadcasts"],
-    )
-    return [
-        ("period_since", data["period"]["since"] or ""),
-        ("period_until", data["period"]["until"] or ""),
-        ("sessions_started", data["sessions_started"]),
-        ("sessions_completed", data["sessions_completed"]),
-        ("sessions_abandoned", data["sessions_abandoned"]),
-        ("sessions_in_progress", data["sessions_in_progress"]),
-        ("completion_rate", data["completion_rate"]),
-        ("booking_presses_total", bookings["total"]),
-        ("booking_presses_after_result", bookings["after_result"]),
-        ("booking_presses_from_menu", bookings["from_menu"]),
-        ("subscribers_now", subscribers["now"]),
-        ("subscribers_joined", subscribers["joined"]),
-        ("subscribers_left", subscribers["left"]),
-        ("broadcasts_sent", broadcasts["sent"]),
-        ("broadcasts_cancelled", broadcasts["cancelled"]),
-        ("broadcast_messages_delivered", broadcasts["messages_delivered"]),
-        ("suppressed_below", data["min_cell"]),
-    ]
-
-
-def tables(
-    data: dict[str, Any],
-    *,
-    names: Mapping[str, str] | None = None,
-    question_order: Sequence[str] = (),
-) -> dict[str, Table]:
-    """Each export file's header and rows, built from the suppressed JSON only.
-
-    With `names` (outcome titles, question names), a `name` column follows each id.
-    """
-    from bot.stats.text import in_question_order
-
-    def key(value: str) -> list[str]:
-        return [value, names.get(value, "")] if names is not None else [value]
-
-    def header(column: str, *rest: str) -> list[str]:
-        return [column, *(["name"] if names is not None else []), *rest]
-
-    dropoff = in_question_order(data["dropoff"].items(), question_order)
-    booked = data["booking_presses"]["by_outcome"]
-    return {
-        "summary.csv": (["measure", "value"], [list(r) for r in summary_rows(data)]),
-        "outcomes.csv": (
-            header("outcome_id", "screenings"),
-            [[*key(k), n] for k, n in data["outcomes"].items()],
-        ),
-        "booking_by_outcome.csv": (
-            header("outcome_id", "screenings", "booking_presses", "booking_rate"),
-            [[*key(k), v["screenings"], v["count"], v["rate"]] for k, v in booked.items()],
-        ),
-        "dropoff.csv": (
-            header("question_id", "abandoned_here"),
-            [[*key(k), n] for k, n in dropoff],
-        ),
-        "by_language.csv": (
-            ["language", "started", "completed", "completion_rate"],
-            [
-                [k, v["started"], v["completed"], v["completion_rate"]]
-                for k, v in data["by_language"].items()
-            ],
-        ),
-        "by_source.csv": (
-            ["source", "started", "completed", "completion_rate"],
-            [
-                [k, v["started"], v["completed"], v["completion_rate"]]
-                for k, v in data["by_source"].items()
-            ],
-        ),
-        "timeline.csv": (
-            ["from", "to", "started", "completed"],
-            [
-                [b["from"], b["to"], b["started"], b["completed"]]
-                for b in data["timeline"]["buckets"]
-            ],
-        ),
-    }
-
-
 def render_csv(data: dict[str, Any]) -> str:
     """One CSV for stdout, one value per row: section, name, measure, value."""
+    from bot.stats.export import tables
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["section", "name", "measure", "value"])
@@ -213,13 +134,18 @@ def _aligned(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -
     return [title, line(list(header)), *(line(r) for r in cells), ""]
 
 
-def render_table(data: dict[str, Any], *, question_order: Sequence[str] = ()) -> str:
+def render_table(
+    data: dict[str, Any], *, question_order: Sequence[str] = (), timezone: str = "UTC"
+) -> str:
     """A readable terminal table, one block per aggregate."""
+    from bot.stats.export import summary_rows, tables
+
     since, until = data["period"]["since"], data["period"]["until"]
     k = data["min_cell"]
     lines = [
         f"Screening statistics: {since or 'first screening'} to {until or 'now'}"
-        f" (UTC start days; counts under {k} show as <{k}; small groups fold into 'other')",
+        f" (the day each started, {timezone}; counts under {k} show as <{k};"
+        " small groups fold into 'other')",
         "",
     ]
     summary = [(name.replace("_", " "), value) for name, value in summary_rows(data)[2:-1]]
@@ -247,18 +173,17 @@ def _question_order(content: Content) -> list[str]:
 
 
 def _labels(content: Content) -> dict[str, str]:
-    """Outcome titles and question names in English, the language staff read the files in."""
-    from bot.stats.aggregate import OTHER
-    from bot.stats.text import label_names
+    """Outcome titles and question names in English, the language of the command line."""
+    from bot.stats.text import export_names
 
-    return label_names(content.pack("en")) | {OTHER: OTHER_LABEL}
+    return export_names(content.pack("en"))
 
 
 def _period_options(command: F) -> F:
     since = click.option(
         "--since",
         metavar="YYYY-MM-DD",
-        help="first day, inclusive (UTC day a screening started)",
+        help="first day, inclusive (the day a screening started, in TIMEZONE)",
     )
     until = click.option("--until", metavar="YYYY-MM-DD", help="last day, inclusive (default: now)")
     return since(until(command))
@@ -300,19 +225,22 @@ def stats(since: str | None, until: str | None, shape: str, chart: Path | None) 
         click.echo(render_csv(data), nl=False)
     else:
         order = _question_order(open_content(settings))
-        click.echo(render_table(data, question_order=order), nl=False)
+        table = render_table(data, question_order=order, timezone=settings.timezone)
+        click.echo(table, nl=False)
 
 
 def write_chart(path: Path, data: dict[str, Any], content: Content) -> None:
     from bot.stats.chart import render_chart  # matplotlib loads only when a chart is asked
+    from bot.stats.text import chart_words, label_names
 
     since, until = data["period"]["since"], data["period"]["until"]
     period = f"{since or 'first screening'} to {until or 'now'}"
+    pack = content.pack("en")
     png = render_chart(
         data,
         question_order=_question_order(content),
-        labels=_labels(content),
-        words={"period": period},
+        labels=label_names(pack),
+        words=chart_words(pack, period),
     )
     try:
         path.write_bytes(png)
@@ -340,18 +268,16 @@ def export(out: Path, since: str | None, until: str | None) -> None:
     period = _period(since, until)
     if out.exists() and not out.is_dir():
         raise Fail(f"--out: {out} is a file; give a folder (it is created if missing).")
+    from bot.stats.export import export_files
+
     settings = open_settings()
     data = load_stats(settings, *period).to_json()
     content = open_content(settings)
-    written = tables(data, names=_labels(content), question_order=_question_order(content))
+    written = export_files(data, names=_labels(content), question_order=_question_order(content))
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for name, (header, rows) in written.items():
-            # utf-8-sig: the byte-order mark makes spreadsheet apps read UTF-8 correctly.
-            with (out / name).open("w", encoding="utf-8-sig", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(header)
-                writer.writerows(rows)
+        for name, file in written.items():
+            (out / name).write_bytes(file)
     except OSError as exc:
         where = exc.filename if exc.filename is not None else out
         raise Fail(

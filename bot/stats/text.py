@@ -24,14 +24,42 @@ def in_question_order(
 
 
 def chart_words(pack: LanguagePack, title: str) -> dict[str, str]:
-    """The chart's words in the staff member's language."""
-    keys = ("timeline", "started", "finished", "dropoff", "outcomes", "empty")
+    """The chart's words in the staff member's language (plain strings: they travel to the
+    worker process that draws); the chart fills in their {placeholders}."""
+    keys = (
+        "timeline",
+        "started",
+        "finished",
+        "dropoff",
+        "outcomes",
+        "booking",
+        "all_results",
+        "rate",
+        "count_of",
+    )
     words = {key: pack.t(f"stats.chart_{key}") for key in keys}
     return words | {
         "period": title,
+        "hidden": pack.t("stats.chart_hidden"),
         "other": pack.t("stats.other"),
+        "all_together": pack.t("stats.all_together"),
         "months": pack.t("stats.months"),
     }
+
+
+def export_names(pack: LanguagePack) -> dict[str, str]:
+    """The export's `name` column: outcome titles and question names, and "other" said in
+    full (a spreadsheet has no footer to explain it)."""
+    return label_names(pack) | {OTHER: pack.t("stats.export.other")}
+
+
+def export_caption(pack: LanguagePack, title: str, files: Iterable[str], min_cell: int) -> str:
+    """The zip's caption: the period, one line per file in it, and what is hidden."""
+    names = [name.removesuffix(".csv") for name in files]
+    lines = [pack.t("stats.export.caption", title=html.escape(title), count=len(names))]
+    lines += [f"• {name}: {pack.t(f'stats.export.files.{name}')}" for name in names]
+    lines.append(pack.t("stats.export.footer", min_cell=min_cell))
+    return "\n".join(lines)
 
 
 def _show(value: Any) -> str:
@@ -61,6 +89,7 @@ def summary_text(
     pack: LanguagePack,
     title: str,
     *,
+    timezone: str,
     question_order: Any = (),
     names: Mapping[str, str] | None = None,
 ) -> str:
@@ -81,6 +110,14 @@ def summary_text(
     def bullet(key: str, count: Any) -> str:
         return f"• {name(key)}: {_show(count)}"
 
+    def alone(rows: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        """A breakdown folded into "other" alone: other than nothing, so "all together"."""
+        if [key for key, _ in rows] == [OTHER]:
+            labels[OTHER] = pack.t("stats.all_together")
+        else:
+            labels[OTHER] = pack.t("stats.other")
+        return rows
+
     bookings, subscribers = data["booking_presses"], data["subscribers"]
     parts = [
         pack.t(
@@ -95,17 +132,18 @@ def summary_text(
     ]
     if data["outcomes"]:
         lines = [pack.t("stats.outcomes")]
-        lines += [bullet(key, count) for key, count in data["outcomes"].items()]
+        lines += [bullet(key, count) for key, count in alone(list(data["outcomes"].items()))]
         parts.append("\n".join(lines))
     lines = [
         pack.t(
             "stats.booking",
             total=_show(bookings["total"]),
             after_result=_show(bookings["after_result"]),
+            rate=_show(bookings["after_result_rate"]),
             from_menu=_show(bookings["from_menu"]),
         )
     ]
-    for key, cells in bookings["by_outcome"].items():
+    for key, cells in alone(list(bookings["by_outcome"].items())):
         lines.append(
             pack.t(
                 "stats.booking_line",
@@ -117,10 +155,10 @@ def summary_text(
         )
     parts.append("\n".join(lines))
     if data["dropoff"]:
-        ordered = in_question_order(data["dropoff"].items(), question_order)
+        ordered = alone(in_question_order(data["dropoff"].items(), question_order))
         parts.append("\n".join([pack.t("stats.dropoff")] + [bullet(k, n) for k, n in ordered]))
     for key in ("by_language", "by_source"):
-        rows = list(data[key].items())
+        rows = alone(list(data[key].items()))
         lines = [pack.t(f"stats.{key}")]
         for group, cells in rows[:MAX_SOURCES]:
             lines.append(
@@ -143,5 +181,5 @@ def summary_text(
             sent=_show(data["broadcasts_sent"]),
         )
     )
-    parts.append(pack.t("stats.footer", min_cell=data["min_cell"]))
+    parts.append(pack.t("stats.footer", min_cell=data["min_cell"], timezone=timezone))
     return "\n\n".join(part.strip() for part in parts)

@@ -36,20 +36,25 @@ from bot.content import Content
 from bot.delivery import Delivery, Outgoing, Priority
 from bot.health import Health, write_heartbeat
 from bot.lease import RENEW_EVERY, Lease
+from bot.stats.worker import Runner, StatsWorker
 from bot.storage import Storage
 from bot.tg import jobs
 from bot.tg.activity import ParentActivity
 from bot.tg.alerts import StaffAlerts
+from bot.tg.commands import PARENT_COMMANDS, STAFF_COMMANDS
 from bot.tg.context import BotApplication, BotContext
 from bot.tg.handlers import (
     broadcast_compose,
     broadcast_control,
+    broadcasts_list,
     errors,
+    export,
     guards,
     screening,
     start,
     stats,
     subscribe,
+    whoami,
 )
 from bot.tg.http import TelegramHTTP
 from bot.tg.order import ChatOrderedProcessor
@@ -64,18 +69,6 @@ EXPIRY_SWEEP_SECONDS = 3600
 # On stop, broadcast messages already on their way get this long to finish and be recorded
 # (one Telegram round trip, a retry at most); see docs/deploy.md for the whole stop's budget.
 BROADCAST_DRAIN_SECONDS = 8.0
-PARENT_COMMANDS = (
-    "start",
-    "restart",
-    "help",
-    "privacy",
-    "language",
-    "subscribe",
-    "stop",
-    "forget",
-)
-# Shown only in staff chats, after the parent commands (descriptions: staff.commands.*).
-STAFF_COMMANDS = ("broadcast", "tips", "cancel", "stats")
 
 
 class CrisisWords(filters.MessageFilter):
@@ -106,6 +99,7 @@ def build_application(
     pace_sleep: Sleep | None = None,
     lease: Lease | None = None,
     mode: Literal["polling", "webhook"] = "polling",
+    stats_runner: Runner | None = None,
 ) -> BotApplication:
     """Wire the bot. Tests pass a fake `request` (and a fake clock for the sending pace);
     production uses PTB's HTTPX client and real time. In webhook mode there is no Updater:
@@ -150,6 +144,7 @@ def build_application(
     app.lease_task = None
     app.stop_reason = None
     app.recent_updates = RecentUpdates()
+    app.staff_greeted = set()
     app.activity = ParentActivity()
     holder = lease.name.rpartition(":")[0] if lease is not None else ""
     app.health = Health(mode, holder, clock=storage.clock)
@@ -169,12 +164,15 @@ def build_application(
         **pace,
     )
     app.alerts = StaffAlerts(services, app.sender)
+    # Its process starts on the first /stats or /export (tests run the jobs in process).
+    app.stats_worker = StatsWorker(stats_runner)
     app.engine = DeliveryEngine(
         services.broadcasts,
         BroadcastGate(app.sender),
         content,
         language_of=services.staff_language,
         on_failure=lambda error: _broadcasts_failed(app, error),
+        tz=settings.tz,
     )
     _add_handlers(app, services, pace)
     if sweep_expired and app.job_queue is not None:
@@ -285,8 +283,11 @@ def _until_stopped(updater: Updater) -> Callable[[], bool]:
 
 def _add_handlers(app: BotApplication, services: Services, pace: dict[str, Any]) -> None:
     """Handlers in order; buttons are routed by the kind their data claims."""
-    # Group -1 runs before everything and may stop the update.
-    app.add_handler(TypeHandler(Update, guards.admit), group=-1)
+    # Group -2 runs before everything and may stop the update.
+    app.add_handler(TypeHandler(Update, guards.admit), group=-2)
+    # Then (each group runs its first matching handler): a staff member's first update since
+    # start-up gets one line saying the bot knows them as staff.
+    app.add_handler(TypeHandler(Update, whoami.greet_staff), group=-1)
     composing = broadcast_compose.composing_staff(services.settings.staff_ids, services.drafts)
     # Group 0: commands first (they work at any point), then buttons, then the rest.
     # Staff commands and buttons are gated by guards.staff_only: to anyone else they answer
@@ -310,14 +311,19 @@ def _add_handlers(app: BotApplication, services: Services, pace: dict[str, Any])
             CommandHandler("forget", start.forget),
             CommandHandler("subscribe", subscribe.subscribe),
             CommandHandler(["stop", "unsubscribe"], subscribe.stop),
+            CommandHandler("whoami", whoami.whoami),
             CommandHandler("stats", stats.stats_command),
+            CommandHandler("export", export.export_command),
             CommandHandler("broadcast", broadcast_compose.broadcast),
+            CommandHandler("broadcasts", broadcasts_list.command),
             CommandHandler("tips", broadcast_compose.tips),
             CommandHandler("cancel", broadcast_compose.cancel),
             CallbackQueryHandler(
                 broadcast_control.control_button, pattern=_kinds(Kind.BROADCAST_CONTROL)
             ),
+            CallbackQueryHandler(broadcasts_list.button, pattern=_kinds(Kind.BROADCASTS_LIST)),
             CallbackQueryHandler(stats.period_button, pattern=_kinds(Kind.STATS_PERIOD)),
+            CallbackQueryHandler(export.period_button, pattern=_kinds(Kind.EXPORT_PERIOD)),
             CallbackQueryHandler(
                 broadcast_compose.button, pattern=_kinds(Kind.COMPOSE, Kind.TIPS_LIST)
             ),
@@ -372,6 +378,9 @@ async def _post_stop(app: Any) -> None:
                 "last updates not confirmed (%s): the next start may answer them again",
                 type(exc).__name__,
             )
+    # Beside the broadcast drain below: a chart or an export being made is sent (within
+    # bot/stats/worker.py STOP_SECONDS), then the statistics worker process stops.
+    statistics = asyncio.create_task(app.stats_worker.finish())
     gate = app.engine.sender
     if isinstance(gate, BroadcastGate) and not await gate.drain(BROADCAST_DRAIN_SECONDS):
         log.warning(
@@ -379,6 +388,7 @@ async def _post_stop(app: Any) -> None:
             " the next start, never sent twice",
             BROADCAST_DRAIN_SECONDS,
         )
+    await statistics
     await app.engine.stop()
 
 
@@ -386,6 +396,7 @@ async def _post_shutdown(app: Any) -> None:
     """Stop the broadcast engine if it still runs (start-up failed: nothing is on its way),
     write the last heartbeat, then hand the lease back so a successor starts at once."""
     await app.engine.stop()
+    app.stats_worker.close()  # start-up failed, or post_stop already did it
     if app.lease_task is not None:
         app.lease_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

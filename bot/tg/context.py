@@ -21,6 +21,7 @@ from bot.broadcast.engine import DeliveryEngine
 from bot.health import Figures, Health
 from bot.lease import Lease
 from bot.parent.conversation import Chat
+from bot.stats.worker import StatsWorker
 from bot.tg.activity import ParentActivity
 from bot.tg.sender import TelegramSender
 from bot.tg.updates import RecentUpdates, TolerantBot
@@ -73,8 +74,11 @@ class BotApplication(Application[Any, "BotContext", Any, Any, Any, Any]):
     lease_task: asyncio.Task[None] | None  # renews it
     stop_reason: str | None  # set when the bot stops itself: `iep-bot run` prints it
     recent_updates: RecentUpdates  # updates this process has had: repeats are skipped
+    staff_greeted: set[int]  # staff told "the bot knows you as staff" since start-up
     health: Health  # its figures for `iep-bot status` and /health (bot/health.py)
     alerts: StaffAlerts  # errors reach staff in Telegram (bot/tg/alerts.py)
+    # /stats and /export: counted and drawn in a process of their own (bot/stats/worker.py).
+    stats_worker: StatsWorker
     # Set while run_until_stopped runs: stop_running() sets it (PTB's own stops the loop).
     stopping: asyncio.Event | None
     # Told each update id once it has been handled (webhook mode answers Telegram then).

@@ -24,7 +24,7 @@ from enum import Enum
 from typing import Any
 
 import httpx
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -338,8 +338,19 @@ class TelegramSender:
         Texts go out as raw calls with the keyboard already JSON: PTB would build button
         objects, serialise them again, and parse the Message that Telegram returns into
         objects nothing reads (together about a third of a reply's CPU,
-        bench/screening_bench.py). Photos, rare, keep the library's call.
+        bench/screening_bench.py). Photos and documents, rare, keep the library's call.
         """
+        if message.document is not None:
+            name, data = message.document
+            sent = await self.bot.send_document(
+                chat_id=message.chat_id,
+                # The bytes stay in memory: a retry uploads the same file again.
+                document=InputFile(data, filename=name),
+                caption=message.text or None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(Screen(message.text, message.rows), self.codec),
+            )
+            return sent.message_id
         if message.photo is not None:
             sent = await self.bot.send_photo(
                 chat_id=message.chat_id,

@@ -27,6 +27,8 @@ Behaviour worth knowing:
 * `editMessageText` without `reply_markup` removes the inline keyboard, as on Telegram.
 * Only inline keyboards are kept on messages; other reply markups are visible in `api.calls`.
 * Every callback query must be answered at most once; unknown or re-answered ids are a 400.
+* Uploaded files are kept on the message as sent: `photo` for sendPhoto, `document` with its
+  `document_filename` and `document_mime_type` for sendDocument (the caption is `text`).
 """
 
 from __future__ import annotations

@@ -158,6 +158,11 @@ class SentMessage:
     photo: bytes | None = None
     photo_filename: str | None = None
     photo_file_id: str | None = None
+    # A document: the file as uploaded (name, bytes, MIME type), or sent again by file_id.
+    document: bytes | None = None
+    document_filename: str | None = None
+    document_mime_type: str | None = None
+    document_file_id: str | None = None
     edited: bool = False
     deleted: bool = False
     edit_date: int | None = None
@@ -167,6 +172,16 @@ class SentMessage:
     def is_photo(self) -> bool:
         """Whether this is a photo message (its `text` is the caption)."""
         return self.photo_file_id is not None
+
+    @property
+    def is_document(self) -> bool:
+        """Whether this is a document (a file; its `text` is the caption)."""
+        return self.document_file_id is not None
+
+    @property
+    def has_caption(self) -> bool:
+        """Whether its text is a caption (a photo or a document), edited with editMessageCaption."""
+        return self.is_photo or self.is_document
 
     @property
     def buttons(self) -> list[str]:
@@ -299,6 +314,7 @@ class FakeBotAPI(BaseRequest):
             "getMe": lambda params, files: BOT_USER,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
             "editMessageText": self._edit_message_text,
             "editMessageCaption": self._edit_message_caption,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
@@ -537,6 +553,21 @@ class FakeBotAPI(BaseRequest):
                 data["caption"] = msg.text
             if msg.entities:
                 data["caption_entities"] = msg.entities
+        elif msg.is_document:
+            document: JSON = {
+                "file_id": msg.document_file_id,
+                "file_unique_id": f"U{msg.document_file_id}",
+                "file_size": len(msg.document or b""),
+            }
+            if msg.document_filename is not None:
+                document["file_name"] = msg.document_filename
+            if msg.document_mime_type is not None:
+                document["mime_type"] = msg.document_mime_type
+            data["document"] = document
+            if msg.text:
+                data["caption"] = msg.text
+            if msg.entities:
+                data["caption_entities"] = msg.entities
         else:
             data["text"] = msg.text
             if msg.entities:
@@ -617,18 +648,52 @@ class FakeBotAPI(BaseRequest):
         return self._store(msg)
 
     def _send_photo(self, params: JSON, files: dict[str, Upload]) -> JSON:
-        chat_id = self._require_chat(params)
-        upload = files.get("photo")
-        reference = params.get("photo")
+        upload, file_id = self._media(params, files, "photo")
+        return self._store(
+            self._captioned(
+                params,
+                photo=upload.content if upload else None,
+                photo_filename=upload.filename if upload else None,
+                photo_file_id=file_id,
+            )
+        )
+
+    def _send_document(self, params: JSON, files: dict[str, Upload]) -> JSON:
+        """A file as a document: uploaded (its name, bytes and type kept for the test to open),
+        or a file_id sent again; with an optional caption and keyboard."""
+        upload, file_id = self._media(params, files, "document")
+        if upload is not None and not upload.content:
+            raise _bad_request("file must be non-empty")
+        return self._store(
+            self._captioned(
+                params,
+                document=upload.content if upload else None,
+                document_filename=upload.filename if upload else None,
+                document_mime_type=upload.mime_type if upload else None,
+                document_file_id=file_id,
+            )
+        )
+
+    def _media(
+        self, params: JSON, files: dict[str, Upload], field: str
+    ) -> tuple[Upload | None, str]:
+        """The uploaded file for `field`, or the file_id sent again; and the message's file_id."""
+        upload = files.get(field)
+        reference = params.get(field)
         if upload is None and not isinstance(reference, str):
-            raise _bad_request("there is no photo in the request")
+            raise _bad_request(f"there is no {field} in the request")
+        is_file_id = isinstance(reference, str) and not reference.startswith(("http:", "https:"))
+        return upload, reference if is_file_id else self.new_file_id()[0]
+
+    def _captioned(self, params: JSON, **media: Any) -> SentMessage:
+        """A photo or document message with its caption and keyboard, as the phone shows it."""
+        chat_id = self._require_chat(params)
         source = params.get("caption", "")
         caption, entities = _format_text(
             source, params.get("parse_mode"), params.get("caption_entities"), caption=True
         )
         markup, rows = _inline_keyboard(params.get("reply_markup"))
-        is_file_id = isinstance(reference, str) and not reference.startswith(("http:", "https:"))
-        msg = SentMessage(
+        return SentMessage(
             chat_id=chat_id,
             message_id=self.next_message_id(chat_id),
             date=now(),
@@ -638,11 +703,8 @@ class FakeBotAPI(BaseRequest):
             entities=entities,
             markup=markup,
             reply_markup=rows,
-            photo=upload.content if upload else None,
-            photo_filename=upload.filename if upload else None,
-            photo_file_id=reference if is_file_id else self.new_file_id()[0],
+            **media,
         )
-        return self._store(msg)
 
     def _edit_target(self, params: JSON, *, photo: bool) -> SentMessage | None:
         """The stored message an edit addresses; None for inline messages."""
@@ -686,7 +748,7 @@ class FakeBotAPI(BaseRequest):
         )
         if msg is None:
             return True
-        if msg.is_photo:
+        if msg.has_caption:
             raise _bad_request("there is no text in the message to edit")
         return self._apply_edit(msg, params, (source, text, entities))
 
@@ -701,7 +763,7 @@ class FakeBotAPI(BaseRequest):
         )
         if msg is None:
             return True
-        if not msg.is_photo:
+        if not msg.has_caption:
             raise _bad_request("there is no caption in the message to edit")
         return self._apply_edit(msg, params, (source, caption, entities))
 

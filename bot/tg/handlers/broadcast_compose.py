@@ -39,7 +39,7 @@ async def broadcast(update: Update, context: BotContext) -> None:
 
 @staff_only
 async def tips(update: Update, context: BotContext) -> None:
-    """List the ready-made tips, each with Send and Schedule."""
+    """List the ready-made tips, a line and a button each (the button opens its preview)."""
     await show(update, context, context.services.staff_compose.tips(_staff(context)))
 
 
@@ -65,7 +65,7 @@ async def button(update: Update, context: BotContext) -> None:
 
 
 async def draft_message(update: Update, context: BotContext) -> None:
-    """What staff send while a draft waits: the broadcast text or photo, or a date."""
+    """What staff send while a draft waits: a language's text or photo, or a date."""
     message = update.effective_message
     assert message is not None
     desk, staff = context.services.staff_compose, _staff(context)

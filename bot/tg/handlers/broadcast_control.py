@@ -6,6 +6,8 @@ import logging
 
 from telegram import Update
 
+from bot.broadcast.quiet import quiet_until
+from bot.broadcast.status import control_toast
 from bot.callbacks import Kind
 from bot.delivery import Outgoing, Priority
 from bot.tg.context import BotContext
@@ -18,7 +20,7 @@ log = logging.getLogger(__name__)
 
 @staff_only
 async def control_button(update: Update, context: BotContext) -> None:
-    """Apply Pause / Resume / Cancel, then redraw the status message at once."""
+    """Apply Pause / Resume / Cancel; the toast and the redrawn message say where it stands."""
     svc, who = context.services, context.who
     query = update.callback_query
     assert query is not None
@@ -29,17 +31,16 @@ async def control_button(update: Update, context: BotContext) -> None:
         return
     op, broadcast_id = action.arg(0), int(action.arg(1))
     broadcasts, pack = svc.broadcasts, svc.content.pack(who.lang)
+    quiet = quiet_until(svc.settings, svc.storage.clock())
     changed = {
         "pause": broadcasts.pause,
-        "resume": broadcasts.resume,
+        "resume": lambda b: broadcasts.resume(b, quiet_until=quiet),
         "cancel": broadcasts.cancel,
     }.get(op, lambda _: False)(broadcast_id)
-    toast = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}.get(op, "too_late")
     log.info("staff pressed %s on broadcast %d (changed=%s)", op, broadcast_id, changed)
-    await send(
-        update, context, Reply(toast=pack.t(f"staff.progress.{toast if changed else 'too_late'}"))
-    )
     row = broadcasts.get(broadcast_id)
+    toast = control_toast(op, changed, row, pack, tz=svc.settings.tz)
+    await send(update, context, Reply(toast=toast))
     if row is not None and query.message is not None:
         screen = context.app.engine.status_screen(row, pack.code)
         edit = Outgoing.screen(who.chat_id, screen, edit=query.message.message_id)

@@ -43,7 +43,12 @@ def staff_only(handler: Handler) -> Handler:
     async def guarded(update: Update, context: BotContext) -> None:
         if not context.who.is_staff:
             if context.who.user_id is not None:
-                log.info("a staff command or button from someone not in STAFF_IDS")
+                # Their id is not logged: a staff member whose id is missing or mistyped can
+                # send /whoami, which tells them (and only them) the id to add.
+                log.info(
+                    "a staff command or button from someone not in STAFF_IDS"
+                    " (staff: /whoami shows the id to add)"
+                )
             await unknown_command(update, context)
             return
         await handler(update, context)
