@@ -170,3 +170,15 @@ async def scene(settings: Settings, content: Content, clock: FakeClock) -> Async
     found = await make_scene(settings, content, clock)
     yield found
     await found.env.stop()
+
+
+@pytest.fixture
+async def drip_scene(
+    settings: Settings, content: Content, clock: FakeClock
+) -> AsyncIterator[Scene]:
+    """The scene with the weekly tip on: Tuesdays from 10:00."""
+    from tests.staff import make_scene
+
+    found = await make_scene(settings, content, clock, drip_weekday=1, drip_hour=10)
+    yield found
+    await found.env.stop()

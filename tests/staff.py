@@ -44,6 +44,8 @@ AUDIENCE_BUTTONS = [
 TEXT = "<b>IEP meeting soon?</b> Bring your questions & a copy of the plan."
 TEXT_HTML = "<b>IEP meeting soon?</b> Bring your questions &amp; a copy of the plan."
 TEXT_ES = "<b>¿Reunión del IEP pronto?</b> Traiga sus preguntas y una copia del plan."
+# A broadcast's texts as stored: one per language, HTML as queued.
+TEXTS = {"en": TEXT_HTML, "es": TEXT_ES}
 
 
 def at(*args: int) -> float:
@@ -132,6 +134,17 @@ async def reach(scene: Scene, step: str) -> None:
         return
     await scene.staff.press("🕒 Schedule for later")
     assert step == "time"
+
+
+def queue(scene: Scene, **kwargs: Any) -> int:
+    """A broadcast queued by staff as Confirm queues it (everyone, both texts, unless said)."""
+    return scene.env.app.services.broadcasts.queue(
+        audience=kwargs.pop("audience", "all"),
+        texts=kwargs.pop("texts", TEXTS),
+        created_by=STAFF_ID,
+        origin="telegram",
+        **kwargs,
+    )
 
 
 def texts_of(messages: list[SentMessage]) -> list[str]:

@@ -7,9 +7,26 @@ import asyncio
 import itertools
 import struct
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from tests.conftest import STAFF_ID
+
+if TYPE_CHECKING:
+    from tests.botenv import BotEnv
+    from tests.fakebot import ChatClient, SentMessage
 
 _ids = itertools.count()
+PERIOD_BUTTONS = ["7 days", "30 days", "90 days", "All time"]
+# The CSV files `iep-bot export` writes and /export zips, in the order they are written.
+EXPORT_FILES = [
+    "summary.csv",
+    "outcomes.csv",
+    "booking_by_outcome.csv",
+    "dropoff.csv",
+    "by_language.csv",
+    "by_source.csv",
+    "timeline.csv",
+]
 Request = TypeVar("Request")
 Result = TypeVar("Result")
 
@@ -115,3 +132,18 @@ def sleep_in_worker(seconds: float) -> int:
 
     time.sleep(seconds)
     return 0
+
+
+def staff_client(env: BotEnv, **kwargs: str) -> ChatClient:
+    """The staff member (STAFF_ID) in their own chat."""
+    return env.client(chat_id=STAFF_ID, user_id=STAFF_ID, first_name="Dana", **kwargs)
+
+
+async def after_period(client: ChatClient, command: str, period: str) -> list[SentMessage]:
+    """`command` (/stats or /export), press a period, and return what that press brought
+    once the job it started has ended."""
+    await client.send(command)
+    mark = client.mark()
+    await client.press(period)
+    await client.app.stats_worker.settled()  # type: ignore[attr-defined]
+    return client.new_since(mark)

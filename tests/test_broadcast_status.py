@@ -18,12 +18,8 @@ from bot.tg.handlers.broadcast_compose import post_status
 from tests.conftest import STAFF_ID
 from tests.fakebot import ChatClient, SentMessage
 from tests.shell import run
-from tests.staff import Scene, at, deliver_due, make_engine
+from tests.staff import TEXTS, Scene, at, deliver_due, make_engine, queue
 
-TEXTS = {
-    "en": "<b>IEP meeting soon?</b> Bring your questions &amp; a copy of the plan.",
-    "es": "<b>¿Reunión del IEP pronto?</b> Traiga sus preguntas y una copia del plan.",
-}
 SCHEDULED_EN = (
     "🕒 Broadcast #1: scheduled for Tue 8 Dec 2026, 09:30 (America/Chicago)."
     " Nothing has been sent yet.\n"
@@ -36,17 +32,6 @@ SCHEDULED_ES = (
     "Para: Todos, 5 padres en este momento.\n"
     "Mensaje: ¿Reunión del IEP pronto? Traiga sus preguntas y una copia…"
 )
-
-
-def queue(scene: Scene, **kwargs: Any) -> int:
-    broadcasts: Broadcasts = scene.env.app.services.broadcasts
-    return broadcasts.queue(
-        audience=kwargs.pop("audience", "all"),
-        texts=kwargs.pop("texts", TEXTS),
-        created_by=STAFF_ID,
-        origin="telegram",
-        **kwargs,
-    )
 
 
 def staff_in(scene: Scene, lang: str) -> ChatClient:

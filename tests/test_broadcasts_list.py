@@ -3,30 +3,12 @@ one tap from its live status message; for anyone not on staff, nothing of it exi
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.broadcast.queue import Broadcasts
 from bot.callbacks import Action, Kind
 from bot.parent.layout import SCREEN_LINES, screen_lines
 from tests.conftest import STAFF_ID
 from tests.fakebot import CallbackAnswer, ChatClient, SentMessage
-from tests.staff import Scene, at, deliver_due
-
-TEXTS = {
-    "en": "<b>IEP meeting soon?</b> Bring your questions &amp; a copy of the plan.",
-    "es": "<b>¿Reunión del IEP pronto?</b> Traiga sus preguntas y una copia del plan.",
-}
-
-
-def queue(scene: Scene, **kwargs: Any) -> int:
-    broadcasts: Broadcasts = scene.env.app.services.broadcasts
-    return broadcasts.queue(
-        audience=kwargs.pop("audience", "all"),
-        texts=kwargs.pop("texts", TEXTS),
-        created_by=STAFF_ID,
-        origin="telegram",
-        **kwargs,
-    )
+from tests.staff import Scene, at, deliver_due, queue
 
 
 async def one_of_each(scene: Scene) -> None:

@@ -15,22 +15,18 @@ from bot.callbacks import Action, CallbackCodec, Kind
 from bot.content import Content
 from bot.stats.worker import StatsUnavailable
 from tests.botenv import BotEnv
-from tests.conftest import STAFF_ID
 from tests.fakebot import ChatClient, SentMessage
 from tests.fakebot.api import CAPTION_LIMIT
 from tests.shell import run
-from tests.stats_helpers import in_progress, outcome
+from tests.stats_helpers import (
+    EXPORT_FILES,
+    PERIOD_BUTTONS,
+    after_period,
+    in_progress,
+    outcome,
+    staff_client,
+)
 
-PERIOD_BUTTONS = ["7 days", "30 days", "90 days", "All time"]
-FILES = [
-    "summary.csv",
-    "outcomes.csv",
-    "booking_by_outcome.csv",
-    "dropoff.csv",
-    "by_language.csv",
-    "by_source.csv",
-    "timeline.csv",
-]
 ZIP_30_DAYS = "iep-bot-export-2026-10-30-to-2026-11-28.zip"
 
 
@@ -47,17 +43,9 @@ def seed(env: BotEnv) -> None:
     env.storage.db["sessions"].insert_all(in_progress(1, day="2026-11-28"))
 
 
-def staff_client(env: BotEnv, **kwargs: str) -> ChatClient:
-    return env.client(chat_id=STAFF_ID, user_id=STAFF_ID, first_name="Dana", **kwargs)
-
-
 async def export(client: ChatClient, period: str) -> list[SentMessage]:
     """/export, press a period, return what that press brought once its job ended."""
-    await client.send("/export")
-    mark = client.mark()
-    await client.press(period)
-    await client.app.stats_worker.settled()  # type: ignore[attr-defined]
-    return client.new_since(mark)
+    return await after_period(client, "/export", period)
 
 
 def unzipped(message: SentMessage) -> dict[str, bytes]:
@@ -105,7 +93,7 @@ async def test_staff_get_one_zip_of_the_csv_files_with_a_caption(env: BotEnv) ->
     assert [call.params["action"] for call in actions] == ["upload_document"]
 
     files = unzipped(sent)
-    assert list(files) == FILES
+    assert list(files) == EXPORT_FILES
     assert ["sessions_started", "21"] in rows(files["summary.csv"])
     assert ["period_since", "2026-10-30"] in rows(files["summary.csv"])
     assert ["period_until", "2026-11-28"] in rows(files["summary.csv"])
@@ -157,7 +145,7 @@ async def test_spanish_staff_get_spanish_names_and_caption(env: BotEnv) -> None:
     assert lines[-1].startswith("Solo totales, nunca las respuestas de nadie.")
     assert "«<5»" in lines[-1]
     files = unzipped(sent)
-    assert list(files) == FILES  # the same files; only the `name` column is in Spanish
+    assert list(files) == EXPORT_FILES  # the same files; only the `name` column is in Spanish
     assert rows(files["outcomes.csv"])[1:] == [
         ["iep_evaluation", "Parece útil pedir una evaluación", "9"],
         ["other", "otros (grupos pequeños juntos)", "5"],

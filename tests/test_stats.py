@@ -15,7 +15,7 @@ from bot.stats.aggregate import Suppressor, compute_stats, period_ending, timeli
 from bot.stats.chart import WIDTH_PX, chart_figure, render_chart
 from bot.storage import Storage
 from tests.shell import run
-from tests.stats_helpers import in_progress, outcome, png_size
+from tests.stats_helpers import EXPORT_FILES, in_progress, outcome, png_size
 
 D = dt.date
 
@@ -462,17 +462,7 @@ def test_export_writes_aggregate_csv_files_only(
     out_dir = tmp_path / "export"
     code, out, _ = run(capsys, "export", "--out", str(out_dir))
     assert code == 0 and "summary.csv" in out
-    assert sorted(p.name for p in out_dir.iterdir()) == sorted(
-        [
-            "summary.csv",
-            "outcomes.csv",
-            "booking_by_outcome.csv",
-            "dropoff.csv",
-            "by_language.csv",
-            "by_source.csv",
-            "timeline.csv",
-        ]
-    )
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(EXPORT_FILES)
 
     def read(name: str) -> list[list[str]]:
         raw = (out_dir / name).read_bytes()

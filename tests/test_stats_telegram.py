@@ -23,9 +23,15 @@ from tests.botenv import BotEnv
 from tests.conftest import STAFF_ID
 from tests.fakebot import ChatClient, SentMessage
 from tests.parents import TO_IEP_EVALUATION, finish
-from tests.stats_helpers import InProcess, in_progress, outcome, png_size
-
-PERIOD_BUTTONS = ["7 days", "30 days", "90 days", "All time"]
+from tests.stats_helpers import (
+    PERIOD_BUTTONS,
+    InProcess,
+    after_period,
+    in_progress,
+    outcome,
+    png_size,
+    staff_client,
+)
 
 
 def seed(env: BotEnv) -> None:
@@ -40,17 +46,9 @@ def seed(env: BotEnv) -> None:
     env.storage.db["sessions"].insert_all(in_progress(1, day="2026-11-28"))
 
 
-def staff_client(env: BotEnv, **kwargs: str) -> ChatClient:
-    return env.client(chat_id=STAFF_ID, user_id=STAFF_ID, first_name="Dana", **kwargs)
-
-
 async def pick(client: ChatClient, period: str) -> list[SentMessage]:
     """/stats, press a period, return the messages that press produced once its job ended."""
-    await client.send("/stats")
-    mark = client.mark()
-    await client.press(period)
-    await client.app.stats_worker.settled()  # type: ignore[attr-defined]
-    return client.new_since(mark)
+    return await after_period(client, "/stats", period)
 
 
 def reports(env: BotEnv) -> list[Any]:

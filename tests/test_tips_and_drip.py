@@ -6,9 +6,6 @@ The list itself (its size, its states, its buttons) is in test_tips_list.py.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-
-import pytest
 
 from bot.callbacks import Action
 from bot.config import Settings
@@ -79,15 +76,6 @@ async def test_an_unknown_tip_is_refused(scene: Scene) -> None:
 
 
 # --- the weekly tip -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def drip_scene(
-    settings: Settings, content: Content, clock: FakeClock
-) -> AsyncIterator[Scene]:
-    found = await make_scene(settings, content, clock, drip_weekday=1, drip_hour=10)
-    yield found
-    await found.env.stop()
 
 
 async def test_the_weekly_tip_sends_the_next_unsent_tip_once_per_week(

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 import yaml
 
 from bot.callbacks import Action
-from bot.config import Settings
 from bot.content import Content, visible_text
 from bot.tg.jobs import post_weekly_tip
-from tests.clock import FakeClock
 from tests.conftest import STAFF_ID
 from tests.fakebot import ChatClient, SentMessage
-from tests.staff import Scene, at, deliver_due, make_scene, texts_of
+from tests.staff import Scene, at, deliver_due, texts_of
 
 SCREEN = 900  # visible characters a phone shows on one screen, about
 MOST_PER_PAGE = 8
@@ -163,15 +160,6 @@ async def test_sending_paused_and_cancelled_tips(scene: Scene, content: Content)
     assert "1. Asking for an evaluation · 📣 sending now" in lines
     assert "3. If the school says no · ⏸ paused" in lines
     assert "4. Do you disagree with the evaluation? · not sent yet" in lines
-
-
-@pytest.fixture
-async def drip_scene(
-    settings: Settings, content: Content, clock: FakeClock
-) -> AsyncIterator[Scene]:
-    found = await make_scene(settings, content, clock, drip_weekday=1, drip_hour=10)
-    yield found
-    await found.env.stop()
 
 
 async def test_the_weekly_tip_skips_a_scheduled_tip_but_not_a_cancelled_one(
