@@ -48,6 +48,8 @@ class Kind(StrEnum):
     BROADCAST_CONTROL = "X"  # Pause / Resume / Cancel on a broadcast's status message
     BROADCASTS_LIST = "B"  # /broadcasts: a page of the list, or one broadcast's status
     EXPORT_PERIOD = "E"  # /export: the period whose CSV files to send
+    # A letter to the school, each step (bot/parent/letters.py).
+    LETTER = "W"
 
 
 STAFF_KINDS = frozenset(

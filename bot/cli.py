@@ -22,6 +22,7 @@ import click
 from bot.broadcast.cli import broadcast
 from bot.cli_errors import Fail, setup_problems_fail, storage_problems_fail
 from bot.db_cli import db
+from bot.letters.cli import letter
 from bot.logs import configure_logging
 from bot.run_cli import run, status
 from bot.stats.cli import export, stats
@@ -170,6 +171,7 @@ def check() -> None:
 cli.add_command(broadcast)
 cli.add_command(stats)
 cli.add_command(export)
+cli.add_command(letter)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -322,6 +322,19 @@ def m009_subscriber_chat_ids(db: Database) -> None:
     db.table("subscribers").create_index(["chat_id"], index_name="idx_subscribers_chat_id")
 
 
+@migrations()
+def m010_letters_made(db: Database) -> None:
+    """Letters parents made, counted by day, type and language (no one is named)."""
+    # Counts only, for the statistics: what a parent typed into a letter (names, a school, a
+    # birth date) is never stored anywhere (bot/parent/letter_drafts.py).
+    db.table("letters_made").create(
+        {"day": str, "type": str, "lang": str, "count": int},  # type: the letter's id
+        pk=("day", "type", "lang"),
+        not_null={"count"},
+        defaults={"count": 0},
+    )
+
+
 def describe(names: Iterable[str]) -> list[str]:
     """One line per migration for operators: its name and what it changes."""
     # sqlite-utils keeps the registered steps in order; their docstrings say what each does.

@@ -254,6 +254,22 @@ class Storage:
                 )
         return outcome_id
 
+    # --- letters made (counts only) --------------------------------------------------------
+
+    def count_letter(self, letter_type: str, lang: str) -> None:
+        """One more letter of this type in this language today (TIMEZONE day): a count only."""
+        self.db.execute(
+            "INSERT INTO letters_made (day, type, lang, count) VALUES (?, ?, ?, 1)"
+            " ON CONFLICT(day, type, lang) DO UPDATE SET count = count + 1",
+            [self.today(), letter_type, lang],
+        )
+
+    def letters_made(
+        self, since: dt.date | None = None, until: dt.date | None = None
+    ) -> dict[tuple[str, str], int]:
+        """Letters made in the inclusive period, by (type, language)."""
+        return letters_made(self.db, since, until)
+
     # --- per-chat preferences ---------------------------------------------------------
 
     def _pref(self, chat_key: str, column: str) -> str | None:
@@ -451,6 +467,32 @@ class Storage:
             "INSERT INTO subscription_events (day, event, lang, interest) VALUES (?, ?, ?, ?)",
             [self.today(), event, lang, interest],
         )
+
+
+def letters_made(
+    db: Database, since: dt.date | None = None, until: dt.date | None = None
+) -> dict[tuple[str, str], int]:
+    """Letters made in the inclusive period [since, until] (None: open-ended), by (type,
+    language); for Storage and for the statistics' read-only connection alike. A database
+    from before letters counts none."""
+    known = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'letters_made'"
+    ).fetchone()
+    if known is None:
+        return {}
+    where, params = ["1"], []
+    if since is not None:
+        where.append("day >= ?")
+        params.append(since.isoformat())
+    if until is not None:
+        where.append("day <= ?")
+        params.append(until.isoformat())
+    rows = db.execute(
+        f"SELECT type, lang, SUM(count) FROM letters_made WHERE {' AND '.join(where)}"
+        " GROUP BY type, lang",
+        params,
+    ).fetchall()
+    return {(str(kind), str(lang)): int(n) for kind, lang, n in rows}
 
 
 class Pseudonymizer:

@@ -31,7 +31,11 @@ class TerminalChat:
     def show(self, reply: Reply) -> None:
         if reply.toast:
             self.write(f"\n[{plain(reply.toast)}]")
-        for screen in reply.screens:
+        # A letter's files come after its first screens, as in Telegram; here, their names.
+        documents_at = getattr(reply, "documents_at", 0)
+        for index, screen in enumerate(reply.screens):
+            if index == documents_at:
+                self._list_documents(reply)
             self.write("\n" + plain(screen.text))
             if screen.rows:
                 self.choices = []
@@ -42,8 +46,14 @@ class TerminalChat:
                         elif button.action is not None:
                             self.choices.append(button.action)
                             self.write(f"  {len(self.choices)}. {plain(button.label)}")
+        if documents_at >= len(reply.screens):
+            self._list_documents(reply)
         if reply.result_of is not None:
             self.conversation.result_seen(self.chat, reply.result_of)
+
+    def _list_documents(self, reply: Reply) -> None:
+        for document in getattr(reply, "documents", ()):
+            self.write(f"\n[file] {document.filename} ({len(document.data):,} bytes)")
 
     def handle(self, line: str) -> bool:
         """Act on one typed line; False when the parent wants to quit."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shutil
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -182,3 +183,18 @@ async def drip_scene(
     found = await make_scene(settings, content, clock, drip_weekday=1, drip_hour=10)
     yield found
     await found.env.stop()
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Path:
+    """A copy of the shipped content to break on purpose."""
+    target = tmp_path / "content"
+    shutil.copytree(DEFAULT_CONTENT_DIR, target)
+    return target
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    """Edit a content file as a staff member would: one change, at a place that exists."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")

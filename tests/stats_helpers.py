@@ -26,6 +26,8 @@ EXPORT_FILES = [
     "by_language.csv",
     "by_source.csv",
     "timeline.csv",
+    "letters_by_type.csv",
+    "letters_by_language.csv",
 ]
 Request = TypeVar("Request")
 Result = TypeVar("Result")

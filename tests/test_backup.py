@@ -264,7 +264,9 @@ def test_check_finds_pending_migrations_and_damage(
     storage.close()
     code, out, _ = run(capsys, "db", "check")
     assert code == 1
-    assert "schema: 1 migration(s) not applied yet: m009_subscriber_chat_ids" in out
+    assert (
+        "schema: 2 migration(s) not applied yet: m009_subscriber_chat_ids, m010_letters_made" in out
+    )
     assert out.endswith(f"1 problem(s) found in {operator}\n")
     operator.write_bytes(b"\0" * 4096 + b"damaged" * 1000)
     for suffix in ("-wal", "-shm"):
@@ -281,10 +283,12 @@ def test_an_upgrade_says_what_changed(operator: Path, capsys: pytest.CaptureFixt
     code, out, _ = run(capsys, "db", "migrate")
     assert code == 0
     assert out.splitlines() == [
-        f"{operator}: applied m008_operator, m009_subscriber_chat_ids",
+        f"{operator}: applied m008_operator, m009_subscriber_chat_ids, m010_letters_made",
         "  m008_operator: The pseudonym key's fingerprint, and the running bot's heartbeat.",
         "  m009_subscriber_chat_ids: /stop and /forget find a tip subscription by chat id too,"
         " whatever key made it.",
+        "  m010_letters_made: Letters parents made, counted by day, type and language"
+        " (no one is named).",
     ]
 
 

@@ -55,6 +55,8 @@ def test_the_command_tree() -> None:
         "broadcast cancel",
         "stats",
         "export",
+        "letter",
+        "letter preview",
     }
 
 

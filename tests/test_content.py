@@ -18,6 +18,7 @@ from bot.content import (
 )
 from flows.diagram import mermaid
 from flows.spec import ContentError
+from tests.conftest import replace_once
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
@@ -84,19 +85,6 @@ def test_committed_flow_diagram_matches_the_content(content: Content) -> None:
 # --- broken content files give a clear error naming the file and the key -----------------
 
 
-@pytest.fixture
-def content_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "content"
-    shutil.copytree(CONTENT, target)
-    return target
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 @pytest.mark.parametrize(
     ("file", "old", "new", "names"),
     [
@@ -133,7 +121,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 def test_broken_content_names_file_and_key(
     content_copy: Path, file: str, old: str, new: str, names: str
 ) -> None:
-    _edit(content_copy / file, old, new)
+    replace_once(content_copy / file, old, new)
     with pytest.raises(ContentError) as caught:
         load_content(content_copy)
     assert file.split("/")[-1] in caught.value.source
@@ -142,7 +130,7 @@ def test_broken_content_names_file_and_key(
 
 
 def test_parity_problems_are_all_reported(content_copy: Path) -> None:
-    _edit(content_copy / "es/ui.yaml", "{n}", "{numero}")
+    replace_once(content_copy / "es/ui.yaml", "{n}", "{numero}")
     es_learn = content_copy / "es/learn.yaml"
     en_learn = (content_copy / "en/learn.yaml").read_text(encoding="utf-8")
     en_title = re.search(r"title: (.+)", en_learn).group(1)  # type: ignore[union-attr]

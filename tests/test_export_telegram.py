@@ -76,7 +76,7 @@ async def test_staff_get_one_zip_of_the_csv_files_with_a_caption(env: BotEnv) ->
     assert sent.document_mime_type == "application/zip"
     assert sent.text.splitlines() == [
         "Last 30 days (2026-10-30 to 2026-11-28)",
-        "A zip of 7 tables (CSV) for a spreadsheet:",
+        "A zip of 9 tables (CSV) for a spreadsheet:",
         "• summary: the totals",
         "• outcomes: results of finished screenings",
         "• booking_by_outcome: who tapped “Book” after each result",
@@ -84,6 +84,8 @@ async def test_staff_get_one_zip_of_the_csv_files_with_a_caption(env: BotEnv) ->
         "• by_language: screenings by language",
         "• by_source: screenings by link (source)",
         "• timeline: screenings over time",
+        "• letters_by_type: letters made, by letter",
+        "• letters_by_language: letters made, by language (en+es is both side by side)",
         "Totals only, never anyone's answers. Counts under 5 show as “<5”, and small groups"
         " are joined in “other”, so that no parent can be picked out.",
     ]
@@ -138,7 +140,7 @@ async def test_spanish_staff_get_spanish_names_and_caption(env: BotEnv) -> None:
     lines = sent.text.splitlines()
     assert lines[:3] == [
         "Últimos 30 días (del 2026-10-30 al 2026-11-28)",
-        "Un zip con 7 tablas (CSV) para una hoja de cálculo:",
+        "Un zip con 9 tablas (CSV) para una hoja de cálculo:",
         "• summary: los totales",
     ]
     assert "• dropoff: dónde se detuvieron los cuestionarios sin terminar" in lines
@@ -191,6 +193,7 @@ def test_every_exported_file_is_explained_in_every_language(content: Content) ->
         "timeline": {"unit": None, "buckets": []},
         "subscribers": {"now": "<5", "joined": "<5", "left": "<5"},
         "broadcasts": {"sent": "<5", "cancelled": "<5", "messages_delivered": "<5"},
+        "letters": {"total": "<5", "by_type": {}, "by_language": {}},
     }
     for name in export_files(data, names={}):
         for pack in content.languages.values():

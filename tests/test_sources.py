@@ -4,13 +4,12 @@ else a parent types after /start is `other`, and free text from older versions i
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import pytest
 
 from bot.checks.content_check import check_content
-from bot.content import DEFAULT_CONTENT_DIR, Content, load_content
+from bot.content import Content, load_content
 from bot.stats.aggregate import compute_stats
 from bot.storage import SOURCES_SCRUBBED, Storage
 from flows.spec import ContentError
@@ -30,13 +29,6 @@ def test_a_payload_is_kept_only_when_the_practice_lists_it(content: Content) -> 
     assert content.source_of("flyer") == content.source_of("FLYER") == "flyer"
     for typed in ("spring_flyer-2026", "bad$source!", "Jayden 555-1234", "x" * 65, "other1"):
         assert content.source_of(typed) == "other", typed
-
-
-@pytest.fixture
-def content_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "content"
-    shutil.copytree(DEFAULT_CONTENT_DIR, target)
-    return target
 
 
 def test_content_check_lists_every_bad_source(content_copy: Path) -> None:

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -695,3 +696,86 @@ def test_many_outcomes_fold_on_the_chart_into_other(storage: Storage) -> None:
     assert sum(1 for w in shown if w.startswith("outcome ")) == 2 * (MAX_BARS - 1)  # 2 panels
     width, height = png_size(render_chart(data))
     assert width == WIDTH_PX and height < 2600  # Telegram keeps photos up to 2,560 high
+
+
+# --- letters made ------------------------------------------------------------------------------
+
+
+def count_letters(storage: Storage, made: dict[tuple[str, str], int]) -> None:
+    for (letter_type, lang), n in made.items():
+        for _ in range(n):
+            storage.count_letter(letter_type, lang)
+
+
+def test_letters_are_counted_by_letter_and_language_and_suppressed(
+    storage: Storage, clock: Any
+) -> None:
+    count_letters(storage, {("evaluation", "en"): 4, ("evaluation", "en+es"): 3, ("pwn", "es"): 2})
+    clock.advance(days=3)  # 2026-12-01
+    count_letters(storage, {("records", "en"): 6})
+
+    everything = stats_json(storage)["letters"]
+    assert everything["total"] == 15
+    # pwn (2) alone would be a small group: the next smallest joins it in "other", so that
+    # neither can be worked out from the total.
+    assert everything["by_type"] == {"evaluation": 7, "other": 8}
+    assert everything["by_language"] == {"en": 10, "other": 5}
+
+    first_days = stats_json(storage, since=D(2026, 11, 1), until=D(2026, 11, 30))["letters"]
+    assert first_days["total"] == 9 and "records" not in first_days["by_type"]
+    assert stats_json(storage, min_cell=1)["letters"]["by_language"] == {
+        "en": 10,
+        "en+es": 3,
+        "es": 2,
+    }
+
+
+def test_a_database_without_letters_counts_none(storage: Storage) -> None:
+    storage.db.execute("DROP TABLE letters_made")  # as a copy from before letters would be
+    assert stats_json(storage)["letters"] == {"total": "<5", "by_type": {}, "by_language": {}}
+
+
+def test_letters_show_in_the_summary_with_their_names_in_each_language(
+    storage: Storage, content: Any
+) -> None:
+    from bot.stats.text import summary_text
+
+    count_letters(storage, {("evaluation", "en"): 6, ("evaluation", "en+es"): 5})
+    data = stats_json(storage)
+    names = {code: lang.name for code, lang in content.languages.items()}
+    english = summary_text(data, content.pack("en"), "All time", timezone="UTC", names=names)
+    assert "<b>Letters made</b>: 11\n• Evaluation request: 11\n" in english
+    assert "Languages: English 6 · English + Español 5" in english
+    spanish = summary_text(data, content.pack("es"), "Todo", timezone="UTC", names=names)
+    assert "<b>Cartas hechas</b>: 11\n• Pedir una evaluación: 11\n" in spanish
+    assert "Idiomas: English 6 · English + Español 5" in spanish
+
+
+def test_the_export_names_each_letter_apart_from_the_question_of_the_same_id(
+    cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = Storage(cli_env)
+    count_letters(store, {("evaluation", "en"): 6, ("iee", "es"): 5})
+    store.close()
+    out_dir = tmp_path / "export"
+    code, _, _ = run(capsys, "export", "--out", str(out_dir))
+    assert code == 0
+
+    def read(name: str) -> list[list[str]]:
+        with (out_dir / name).open(encoding="utf-8-sig", newline="") as handle:
+            return list(csv.reader(handle))
+
+    assert read("letters_by_type.csv") == [
+        ["letter_type", "name", "letters_made"],
+        ["evaluation", "Evaluation request", "6"],
+        ["iee", "IEE request", "5"],
+    ]
+    assert read("letters_by_language.csv") == [
+        ["language", "letters_made"],
+        ["en", "6"],
+        ["es", "5"],
+    ]
+    assert ["letters_made", "11"] in read("summary.csv")
+    code, out, _ = run(capsys, "stats")
+    assert "Letters made, by letter\n  letter type  letters made\n  evaluation" in out
+    assert re.search(r"\n  letters made +11\n", out), out

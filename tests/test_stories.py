@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.content import Content, LanguagePack, visible_text
+from bot.letters.book import load_letters
 from flows.outcomes import decide, raised_flags
 from tests.botenv import BotEnv
 from tests.fakebot import ChatClient
@@ -66,9 +67,13 @@ async def test_story(env: BotEnv, content: Content, story: Story, lang: str) -> 
     # Red flags come first, above the conclusion.
     assert result.startswith("\n".join(flags)) if flags else result.startswith(words.title)
     assert visible_text(words.steps[0]) in result
-    assert parent.buttons[:3] == [
+    # "Write the letter" sits under Book and Free help when the result asks for a request.
+    offers = load_letters(content).offered(story.outcome)
+    write = [pack.t("letters.flow.write_button")] if offers else []
+    assert parent.buttons[: 3 + len(write)] == [
         pack.t("buttons.book"),
         pack.t("buttons.free_help"),
+        *write,
         pack.t("buttons.details"),
     ]
     [row] = env.rows("outcomes")

@@ -60,7 +60,12 @@ async def test_a_finished_screening_gives_an_outcome_with_reasons_and_actions(
     reasons = [line for line in text.splitlines() if line.startswith("• ")]
     assert 1 <= len(reasons) <= 3
     assert "qualifies" not in text
-    assert maria.buttons == ["Book a consult", "Free help", "Next steps and details"]
+    assert maria.buttons == [
+        "Book a consult",
+        "Free help",
+        "✍️ Write the letter",
+        "Next steps and details",
+    ]
     await maria.press("Next steps and details")
     assert {"Learn more", "Start over", "Book a consult", "Free help"} <= set(maria.buttons)
     assert "The 60 days start when the school gets your signed consent" in maria.last_text

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.callbacks import Action, CallbackCodec
 from bot.checks import forbidden, readability
+from bot.checks.letters_check import check_letters
 from bot.checks.screens import check_screens
 from bot.content import (
     REFERENCE_LANGUAGE,
@@ -49,6 +50,7 @@ def check_content(root: Path) -> list[str]:
     problems += check_screens(content)
     problems += readability.reading_level_problems(content)
     problems += forbidden.check(readability.parent_strings(content))
+    problems += check_letters(content)
     return problems
 
 

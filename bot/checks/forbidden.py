@@ -267,9 +267,11 @@ def _accommodations_only(sentence: str) -> bool:
 
 # --- 4. "your child qualifies" in the bot's voice -----------------------------------------------
 
+# "my child": the letters speak in the parent's voice, and the same rule holds for them.
 _CHILD = (
-    r"(?:your\s+(?:child|son|daughter|kid)|the\s+child|he|she|they|"
-    r"su\s+hij[oa]|el\s+niño|la\s+niña|su\s+niñ[oa]|el\s+estudiante|la\s+estudiante)"
+    r"(?:(?:your|my)\s+(?:child|son|daughter|kid)|the\s+child|he|she|they|"
+    r"(?:su|mi)\s+hij(?:o/a|[oa])|el\s+niño|la\s+niña|(?:su|mi)\s+niñ[oa]|el\s+estudiante|"
+    r"la\s+estudiante)"
 )
 _QUALIFIES = (
     r"(?:qualif(?:y|ies|ied)|(?:is|isn't|are|aren't|was|wasn't|were|not)\s+(?:\w+\s+)?eligible|"

@@ -236,7 +236,17 @@ def reading_level_problems(content: Content) -> list[str]:
     """The lines `iep-bot content check` reports; one install hint if textstat is missing."""
     if not available():
         return [INSTALL_HINT]
-    return [f.line() for f in hard_strings(parent_strings(content))]
+    chat = [item for item in parent_strings(content) if not is_letter_text(item[0])]
+    return [f.line() for f in hard_strings(chat)]
+
+
+def is_letter_text(where: str) -> bool:
+    """A letter's own words (letters.yaml, all but `flow`): what the parent sends the
+    school, in the words the law and schools use ("individual evaluation", "Prior Written
+    Notice"). Not scored for reading level; the chat around it is, and the forbidden
+    claims are checked in both."""
+    _, _, key = where.partition("/letters.yaml: ")
+    return bool(key) and not key.startswith("flow.")
 
 
 # --- which strings are parent-facing ------------------------------------------------------
@@ -254,8 +264,8 @@ def parent_strings(content: Content) -> list[tuple[str, str, str]]:
         folder = f"content/{code}"
         for key, value in flatten(pack.ui):
             top = key.split(".", 1)[0].split("[", 1)[0]
-            if not isinstance(value, str) or top in _STAFF_UI:
-                continue
+            if not isinstance(value, str) or top in _STAFF_UI or ".sources[" in key:
+                continue  # citations are for staff, not prose a parent reads
             if top in _ui_files(content, code):
                 name, _, rest = key.partition(".")
                 items.append((f"{folder}/{name}.yaml: {rest}", code, value))

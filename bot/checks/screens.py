@@ -15,12 +15,14 @@ from bot.content import MESSAGE_LIMIT, Content, LanguagePack
 from bot.html import visible_text
 from bot.parent.conversation import Chat, Conversation
 from bot.parent.layout import LABEL_WIDTH, SCREEN_LINES, fits_row, screen_lines
+from bot.parent.letters import LETTER_KIND
 from bot.parent.result import details_screen, first_screen
 from bot.storage import Storage, StoredSession
 from bot.views import Screen
 from flows.outcomes import Decision
 from flows.paths import distinct_decisions
 from flows.screening import Screening
+from flows.spec import ContentError
 
 _SID = "f" * 12  # the longest session id, for callback sizes
 
@@ -30,14 +32,20 @@ def check_screens(content: Content) -> list[str]:
     storage = Storage(":memory:", clock=lambda: 1_767_225_600.0)
     storage.migrate()
     settings = Settings(booking_url="https://book.example.org/", practice_name="Practice")
-    conversation = Conversation(content, storage, settings, Screening(content.spec))
+    try:
+        conversation = Conversation(content, storage, settings, Screening(content.spec))
+    except ContentError:
+        storage.close()
+        return []  # the letters do not load: bot/checks/letters_check.py says why
     problems: list[str] = []
     try:
         decisions = sorted(distinct_decisions(content.spec), key=repr)
         for pack in content.languages.values():
             try:
-                problems += _results(pack, decisions)
+                problems += _results(conversation, pack, decisions)
                 for where, screen in _other_screens(conversation, content, pack):
+                    problems += _fits(pack, where, screen)
+                for where, screen in _letter_screens(conversation, pack):
                     problems += _fits(pack, where, screen)
             except (KeyError, IndexError, ValueError) as exc:
                 # A broken placeholder or key, reported above by the parity check.
@@ -50,18 +58,23 @@ def check_screens(content: Content) -> list[str]:
     return problems
 
 
-def _results(pack: LanguagePack, decisions: Sequence[Decision]) -> list[str]:
-    """The first result message fits one screen for every result this language can show."""
+def _results(
+    conversation: Conversation, pack: LanguagePack, decisions: Sequence[Decision]
+) -> list[str]:
+    """The first result message fits one screen for every result this language can show
+    ("Write the letter" included, where the result offers one)."""
     worst: dict[str, tuple[int, str]] = {}
     problems: list[str] = []
     for decision in decisions:
-        first = first_screen(pack, decision, _SID, replace=False)
+        letter = conversation.letters.result_row(pack, decision.outcome_id, _SID)
+        first = first_screen(pack, decision, _SID, replace=False, letter_row=letter)
         lines = screen_lines(first.text, len(first.rows))
         oid = decision.outcome_id
         if lines > worst.get(oid, (0, ""))[0]:
             worst[oid] = (lines, ", ".join(decision.flags) or "no red flags")
         problems += _fits(pack, f"outcomes.{oid} (result)", first)
-        problems += _fits(pack, f"outcomes.{oid} (details)", details_screen(pack, decision, _SID))
+        details = details_screen(pack, decision, _SID, letter_row=letter)
+        problems += _fits(pack, f"outcomes.{oid} (details)", details)
     src = f"content/{pack.code}/screening.yaml"
     for oid, (lines, flags) in sorted(worst.items()):
         if lines > SCREEN_LINES:
@@ -125,3 +138,32 @@ def _other_screens(
     yield "crisis pause", conversation.crisis_screen(pack, session, replace=False)
     conversation.storage.delete_session(chat.key)
     yield "crisis, no screening", conversation.crisis_screen(pack, None, replace=False)
+
+
+def _letter_screens(conversation: Conversation, pack: LanguagePack) -> Iterator[tuple[str, Screen]]:
+    """Every screen of the letter steps, as the conversation renders it in this language."""
+    desk = conversation.letters
+    chat = f"check-letters-{pack.code}"
+
+    def press(*args: str) -> Screen:
+        return desk.press(chat, pack, Action(LETTER_KIND, args)).screens[-1]
+
+    def open_letter() -> tuple[str, str, str]:
+        press("n", next(iter(desk.book.plans)), "-")
+        letter = desk.drafts.get(chat)
+        assert letter is not None
+        return letter.draft_id, letter.letter_id, letter.session_id
+
+    yield "letters.yaml: the letters menu", press("m")
+    for lid in desk.book.plans:
+        yield f"letters.yaml: letters.{lid} (its language)", press("n", lid, "-")
+    draft, *ids = open_letter()
+    yield "letters.yaml: flow.privacy and the first detail", press("g", draft, "en", *ids)
+    for field in desk.book.fields[:-1]:
+        yield f"letters.yaml: flow.fields.{field}", press("k", draft, field, *ids)
+    done = desk.press(chat, pack, Action(LETTER_KIND, ("k", draft, desk.book.fields[-1], *ids)))
+    yield "letters.yaml: flow.ready", done.screens[0]
+    yield "letters.yaml: flow.advice", done.screens[-1]
+    yield "letters.yaml: flow.interrupted", press("k", "000000", "grade", *ids)
+    draft, *ids = open_letter()
+    yield "letters.yaml: flow.cancelled", press("x", draft, *ids)

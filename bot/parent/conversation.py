@@ -16,7 +16,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from bot.callbacks import Action, Kind
 from bot.config import Settings
 from bot.content import Content, LanguagePack
+from bot.letters.book import load_letters
 from bot.parent.layout import option_rows
+from bot.parent.letters import KEEPS_THE_LETTER, LETTER_KIND, LetterDesk
 from bot.parent.result import book_row, details_screen, first_screen
 from bot.parent.subscriptions import Subscriptions
 from bot.storage import Storage, StoredSession, new_session_id
@@ -71,6 +73,16 @@ class Conversation:
         self.crisis = CrisisMatcher(
             word for pack in content.languages.values() for word in pack.crisis_words
         )
+        # Letters to the school, filled in from a result; what a parent types for one is
+        # kept in this process's memory only (bot/parent/letter_drafts.py).
+        self.letters = LetterDesk(
+            content,
+            storage,
+            settings,
+            load_letters(content),
+            menu_row=self._menu_row,
+            book_row=book_row,
+        )
 
     # --- entry points -----------------------------------------------------------------
 
@@ -78,6 +90,7 @@ class Conversation:
         """/start: welcome and menu, or the offer to resume an unfinished screening."""
         # Only a source the practice listed is kept: a payload may be whatever the parent typed.
         self.storage.set_source(chat.key, self.content.source_of(payload))
+        self.letters.discard(chat.key)
         if (pending := self._pending_result(chat)) is not None:
             return pending
         session, reply = self._load(chat)
@@ -88,6 +101,7 @@ class Conversation:
 
     def restart(self, chat: Chat) -> Reply:
         """/restart: a fresh screening, logging any unfinished one as abandoned."""
+        self.letters.discard(chat.key)
         if (pending := self._pending_result(chat)) is not None:
             return pending
         return self._start_screening(chat, replace=False, fresh=True)
@@ -104,6 +118,7 @@ class Conversation:
     def forget(self, chat: Chat) -> Reply:
         """/forget: delete everything kept under this chat's keyed hash, tips included."""
         pack = self._pack(chat)
+        self.letters.discard(chat.key)
         self.storage.forget_chat(chat.key, chat_id=chat.address)
         return Reply().add(Screen(pack.t("forget_done"), self._menu_row(pack)))
 
@@ -133,9 +148,12 @@ class Conversation:
         pack = self._pack(chat)
         return Reply().add(Screen(pack.t("unknown_command"), self._menu_row(pack)))
 
-    def text(self, chat: Chat, text: str | None) -> Reply:
-        """Anything typed, sent or edited where a button is expected."""
+    def text(self, chat: Chat, text: str | None, *, edited: bool = False) -> Reply:
+        """Anything typed, sent or edited where a button is expected (or a letter's detail)."""
         if text and self.crisis.matches(text):
+            if self.letters.is_open(chat.key):
+                # 988 and 911 first, and never the text as a detail of the letter.
+                return Reply().add(self._letter_crisis_screen(chat))
             pending = self._pending_result(chat)
             if pending is not None:  # 988 and 911 first, then the result they never saw
                 crisis = self.crisis_screen(self._pack(chat), None, replace=False)
@@ -147,6 +165,9 @@ class Conversation:
             crisis = self.crisis_screen(self._pack(chat, session), session, replace=False)
             reply.screens.insert(0, crisis)
             return reply
+        letter = self.letters.typed(chat.key, self._pack(chat), text, edited=edited)
+        if letter is not None:
+            return letter
         if (pending := self._pending_result(chat)) is not None:
             return pending
         session, reply = self._load(chat)
@@ -159,6 +180,12 @@ class Conversation:
 
     def press(self, chat: Chat, action: Action) -> Reply:
         """A button press (already decoded and verified)."""
+        if action.kind == LETTER_KIND:
+            # Pressed on a result the parent sees, or on the letter itself: never held back
+            # for a result that is waiting to be shown again.
+            return self.letters.press(chat.key, self._pack(chat), action)
+        if action.kind not in KEEPS_THE_LETTER:
+            self.letters.discard(chat.key)  # on to something else: the letter's details go
         if (pending := self._pending_result(chat)) is not None:
             return pending
         handlers: dict[str, Callable[[], Reply]] = {
@@ -201,7 +228,9 @@ class Conversation:
         return reply.add(self._welcome(pack, with_intro=False))
 
     def expire_all(self) -> int:
-        """Log every expired screening as abandoned; return how many."""
+        """Log every expired screening as abandoned; return how many. Letters older than
+        30 minutes go too (they are not counted here: nothing of them was logged)."""
+        self.letters.forget_expired()
         count = 0
         for session in list(self.storage.expired_sessions(self.ttl_seconds)):
             count += session.state != OUTCOME_STATE  # a finished one was counted already
@@ -276,8 +305,15 @@ class Conversation:
             if crisis:  # the last answer: 988 and 911 still come first, the result below
                 reply.add(self.crisis_screen(pack, None, replace=True))
             reply.result_of = session.session_id
+            letter = self.letters.result_row(pack, step.decision.outcome_id, session.session_id)
             return reply.add(
-                first_screen(pack, step.decision, session.session_id, replace=not crisis)
+                first_screen(
+                    pack,
+                    step.decision,
+                    session.session_id,
+                    replace=not crisis,
+                    letter_row=letter,
+                )
             )
         self.storage.save_session(session)
         if crisis:
@@ -363,13 +399,24 @@ class Conversation:
             rows.append((Button(pack.t("crisis.menu"), Action(Kind.MENU)),))
         return Screen(pack.notices["crisis"], tuple(rows), replace=replace)
 
+    def _letter_crisis_screen(self, chat: Chat) -> Screen:
+        """988 and 911 over an open letter: the parent may go on with the letter later."""
+        pack = self._pack(chat)
+        rows: list[tuple[Button, ...]] = [
+            (Button(pack.t("crisis.link"), url=pack.t("crisis.url")),),
+            self.letters.continue_row(chat.key, pack),
+            (Button(pack.t("crisis.menu"), Action(Kind.MENU)),),
+        ]
+        return Screen(pack.notices["crisis"], tuple(row for row in rows if row))
+
     def _details(self, chat: Chat, session_id: str) -> Reply:
         """A result's next steps and details, worked out again from its logged answers."""
         pack = self._pack(chat)
         decision = self._logged_decision(session_id)
         if decision is None:
             return Reply().add(Screen(pack.t("details_gone"), self._menu_row(pack)))
-        return Reply().add(details_screen(pack, decision, session_id))
+        letter = self.letters.result_row(pack, decision.outcome_id, session_id)
+        return Reply().add(details_screen(pack, decision, session_id, letter_row=letter))
 
     def _logged_decision(self, session_id: str) -> Decision | None:
         """The decision behind a logged result, or None when it is gone or today's rules
@@ -427,6 +474,7 @@ class Conversation:
             Button(e.button, Action(Kind.EXPLAIN, (e.id,))) for e in pack.explainers.values()
         ]
         rows = [tuple(buttons[i] for i in row) for row in option_rows([b.label for b in buttons])]
+        rows.append(self.letters.learn_row(pack))
         return Reply().add(
             Screen(pack.t("learn_intro"), (*rows, *self._menu_row(pack)), replace=True)
         )
@@ -481,6 +529,7 @@ class Conversation:
     def _set_language(self, chat: Chat, code: str) -> Reply:
         if code not in self.content.languages:
             return self.stale(chat)
+        self.letters.discard(chat.key)
         self.storage.set_language(chat.key, code)
         # Tips follow the language the parent chose last (and lang:xx audiences with them).
         self.storage.set_subscriber_language(chat.key, code)
@@ -520,7 +569,10 @@ class Conversation:
         pack = self._pack(chat, session)
         reply = Reply(result_of=session.session_id)
         reply.add(Screen(pack.t("result_again")))
-        return reply.add(first_screen(pack, decision, session.session_id, replace=False))
+        letter = self.letters.result_row(pack, decision.outcome_id, session.session_id)
+        return reply.add(
+            first_screen(pack, decision, session.session_id, replace=False, letter_row=letter)
+        )
 
     def result_seen(self, chat: Chat, session_id: str) -> None:
         """The screens of `Reply.result_of` were delivered: the result will not come back."""

@@ -1,10 +1,11 @@
 """A screening result as two screens: the first fits one phone screen, the details follow.
 
 The first message holds what a parent needs to act: the red flags (above the conclusion),
-the title, one or two sentences, up to three reasons, the first step, and the Book and Free
-help buttons. Everything else (every step, the red flags in full, another outcome the answers
-point to, the full disclaimer) is one tap away. Pure: no Telegram and no storage, so the
-content check renders every possible result with the same code the bot uses.
+the title, one or two sentences, up to three reasons, the first step, the Book and Free
+help buttons, and "Write the letter" when the first step is a request. Everything else
+(every step, the red flags in full, another outcome the answers point to, the full
+disclaimer) is one tap away. Pure: no Telegram and no storage, so the content check renders
+every possible result with the same code the bot uses.
 """
 
 from __future__ import annotations
@@ -46,12 +47,19 @@ def _first_text(pack: LanguagePack, decision: Decision, reasons: int) -> str:
 
 
 def first_screen(
-    pack: LanguagePack, decision: Decision, session_id: str, *, replace: bool
+    pack: LanguagePack,
+    decision: Decision,
+    session_id: str,
+    *,
+    replace: bool,
+    letter_row: tuple[Button, ...] = (),
 ) -> Screen:
     """The result as it first appears; reasons give way, last first, to fit one screen
-    (they are all in the details)."""
+    (they are all in the details). `letter_row`: "Write the letter", under Book and Free
+    help, when the result's next step is a request."""
     rows = (
         book_row(pack, session_id),
+        *((letter_row,) if letter_row else ()),
         (Button(pack.t("buttons.details"), Action(Kind.DETAILS, (session_id,))),),
     )
     reasons = len(decision.reasons)
@@ -62,7 +70,13 @@ def first_screen(
     return Screen(text, rows, replace=replace)
 
 
-def details_screen(pack: LanguagePack, decision: Decision, session_id: str) -> Screen:
+def details_screen(
+    pack: LanguagePack,
+    decision: Decision,
+    session_id: str,
+    *,
+    letter_row: tuple[Button, ...] = (),
+) -> Screen:
     """Every step, the red flags in full, what else the answers point to, the disclaimer."""
     words = pack.outcomes[decision.outcome_id]
     parts = [f"<b>{words.title}</b>\n{words.lead}"]
@@ -77,6 +91,7 @@ def details_screen(pack: LanguagePack, decision: Decision, session_id: str) -> S
     parts.append(f"<i>{pack.t('disclaimer')}</i>")
     rows = (
         book_row(pack, session_id),
+        *((letter_row,) if letter_row else ()),
         (Button(pack.t("subscribe.outcome_button"), Action(Kind.TIPS_OFFER)),),
         (
             Button(pack.t("buttons.learn_more"), Action(Kind.EXPLAIN, (decision.explainer,))),

@@ -39,6 +39,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.readonly import connect_readonly
+from bot.storage import letters_made
 
 OTHER = "other"
 Cell = int | str  # a count, or the suppression marker
@@ -177,6 +178,8 @@ class Stats:
     broadcasts_sent: int = 0
     broadcasts_cancelled: int = 0
     broadcast_messages: int = 0
+    # (type, language) -> letters made (bot/storage.py letters_made; counts only)
+    letters: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def sessions_started(self) -> int:
@@ -233,7 +236,23 @@ class Stats:
                 "cancelled": s.cell(self.broadcasts_cancelled),
                 "messages_delivered": s.cell(self.broadcast_messages),
             },
+            "letters": _letters(s, self.letters),
         }
+
+
+def _letters(s: Suppressor, made: Mapping[tuple[str, str], int]) -> dict[str, Any]:
+    """Letters made: the total, by type and by language ("en", "es", "en+es"), folded and
+    suppressed like every other breakdown."""
+    by_type: dict[str, int] = {}
+    by_language: dict[str, int] = {}
+    for (letter_type, lang), n in made.items():
+        by_type[letter_type] = by_type.get(letter_type, 0) + n
+        by_language[lang] = by_language.get(lang, 0) + n
+    return {
+        "total": s.cell(sum(made.values())),
+        "by_type": {name: s.cell(n) for name, (n,) in s.fold(_single(by_type))},
+        "by_language": {name: s.cell(n) for name, (n,) in s.fold(_single(by_language))},
+    }
 
 
 def _single(counts: Mapping[str, int]) -> dict[str, Row]:
@@ -468,6 +487,8 @@ def compute_stats(
             " FROM broadcasts WHERE created_at >= ? AND created_at < ?",
             [low, high],
         ).fetchone()
+    # Letters made (m010); a database from before letters counts none.
+    stats.letters = letters_made(db, since, until)
     return stats
 
 

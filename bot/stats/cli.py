@@ -159,6 +159,8 @@ def render_table(
         ("by_language.csv", "By language"),
         ("by_source.csv", "By source"),
         ("timeline.csv", f"Over time (by {unit}; small neighbours merged)"),
+        ("letters_by_type.csv", "Letters made, by letter"),
+        ("letters_by_language.csv", "Letters made, by language (en+es: both side by side)"),
     ):
         header, rows = named[file]
         lines += _aligned(title, [h.replace("_", " ") for h in header], rows)

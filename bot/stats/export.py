@@ -14,7 +14,8 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.stats.text import in_question_order
+from bot.stats.aggregate import OTHER
+from bot.stats.text import LETTER_PREFIX, in_question_order
 
 Table = tuple[list[str], list[list[Any]]]
 # The oldest time a zip entry can carry (MS-DOS dates start in 1980).
@@ -46,6 +47,7 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, Any]]:
         ("broadcasts_sent", broadcasts["sent"]),
         ("broadcasts_cancelled", broadcasts["cancelled"]),
         ("broadcast_messages_delivered", broadcasts["messages_delivered"]),
+        ("letters_made", data["letters"]["total"]),
         ("suppressed_below", data["min_cell"]),
     ]
 
@@ -62,7 +64,12 @@ def tables(
     """
 
     def key(value: str) -> list[str]:
-        return [value, names.get(value, "")] if names is not None else [value]
+        return key_as("", value)
+
+    def key_as(prefix: str, value: str) -> list[str]:
+        if names is None:
+            return [value]
+        return [value, names.get(value if value == OTHER else prefix + value, "")]
 
     def header(column: str, *rest: str) -> list[str]:
         return [column, *(["name"] if names is not None else []), *rest]
@@ -103,6 +110,16 @@ def tables(
                 [b["from"], b["to"], b["started"], b["completed"]]
                 for b in data["timeline"]["buckets"]
             ],
+        ),
+        # A letter id may also be a question id ("evaluation"): its name is looked up under
+        # LETTER_PREFIX, so neither hides the other.
+        "letters_by_type.csv": (
+            header("letter_type", "letters_made"),
+            [[*key_as(LETTER_PREFIX, k), n] for k, n in data["letters"]["by_type"].items()],
+        ),
+        "letters_by_language.csv": (
+            ["language", "letters_made"],
+            [[k, n] for k, n in data["letters"]["by_language"].items()],
         ),
     }
 

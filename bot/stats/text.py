@@ -13,6 +13,7 @@ from bot.content import LanguagePack
 from bot.stats.aggregate import OTHER
 
 MAX_SOURCES = 10  # the rest are listed by `iep-bot stats`; keeps the text under 4096
+LETTER_PREFIX = "letter:"  # letter names among the labels: "evaluation" is a question id too
 
 
 def in_question_order(
@@ -76,10 +77,17 @@ def _question_names(pack: LanguagePack) -> Mapping[str, str]:
     return {str(k): str(v) for k, v in found.items()}
 
 
+def _letter_names(pack: LanguagePack) -> dict[str, str]:
+    """Each letter's name as the chat shows it, under LETTER_PREFIX."""
+    found = pack.ui.get("letters", {}).get("letters", {})
+    return {f"{LETTER_PREFIX}{k}": str(v.get("button", k)) for k, v in found.items()}
+
+
 def label_names(pack: LanguagePack) -> dict[str, str]:
-    """Readable names for outcome and question ids, in the staff member's language."""
+    """Readable names for outcome, question and letter ids, in the staff member's language."""
     names = dict(_question_names(pack))
     names |= {oid: outcome.title for oid, outcome in pack.outcomes.items()}
+    names |= _letter_names(pack)
     names[OTHER] = pack.t("stats.other")
     return names
 
@@ -181,5 +189,28 @@ def summary_text(
             sent=_show(data["broadcasts_sent"]),
         )
     )
+    parts.append(_letters_part(data["letters"], pack, labels, languages))
     parts.append(pack.t("stats.footer", min_cell=data["min_cell"], timezone=timezone))
     return "\n\n".join(part.strip() for part in parts)
+
+
+def _letters_part(
+    letters: Mapping[str, Any],
+    pack: LanguagePack,
+    labels: Mapping[str, str],
+    languages: Mapping[str, str],
+) -> str:
+    """Letters made: the total, then by letter and by language ("en+es": both side by side)."""
+    lines = [pack.t("stats.letters", total=_show(letters["total"]))]
+    for key, count in letters["by_type"].items():
+        shown = labels.get(key if key == OTHER else LETTER_PREFIX + key, key)
+        lines.append(f"• {html.escape(shown)}: {_show(count)}")
+    if letters["by_language"]:
+        parts = []
+        for key, count in letters["by_language"].items():
+            shown = " + ".join(languages.get(code, code) for code in key.split("+"))
+            if key == OTHER:
+                shown = labels[OTHER]
+            parts.append(f"{html.escape(shown)} {_show(count)}")
+        lines.append(pack.t("stats.letters_languages", languages=" · ".join(parts)))
+    return "\n".join(lines)

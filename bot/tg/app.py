@@ -50,6 +50,7 @@ from bot.tg.handlers import (
     errors,
     export,
     guards,
+    letters,
     screening,
     start,
     stats,
@@ -177,6 +178,8 @@ def build_application(
     _add_handlers(app, services, pace)
     if sweep_expired and app.job_queue is not None:
         app.job_queue.run_repeating(jobs.sweep_expired, interval=EXPIRY_SWEEP_SECONDS, first=10)
+        # What a parent typed for a letter is gone within a minute of its 30 minutes.
+        app.job_queue.run_repeating(letters.forget_expired_letters, interval=60, first=60)
     if settings.drip_weekday is not None and app.job_queue is not None:
         # Looks often; the weekly tip itself goes once per ISO week (bot/broadcast/drip.py).
         app.job_queue.run_repeating(jobs.weekly_tip_job, interval=DRIP_CHECK_SECONDS, first=30)
