@@ -21,12 +21,11 @@ run: setup  ## run the bot (long polling); without a token it explains how to ge
 chat: setup  ## try the screening in the terminal, no Telegram needed
 	$(BIN)/iep-bot chat
 
-test: setup lint typecheck  ## every check and every test
-	$(BIN)/iep-bot content check
+test: setup lint typecheck  ## every check and every test (the content check is a test too)
 	$(BIN)/pytest
 
 soak: setup  ## the long runs: kill -9 and fuzz with many more kills, parents and updates
-	$(BIN)/pytest -m soak -s tests/test_kill.py tests/test_fuzz.py
+	$(BIN)/pytest -m soak -s tests/test_kill.py tests/test_fuzz.py tests/test_followup_restart.py
 
 lint: setup
 	$(BIN)/ruff check bot flows tests bench

@@ -31,11 +31,13 @@ _MESSAGE_METHODS = frozenset({"sendMessage", "editMessageText"})
 
 
 class LeanBotAPI(BaseRequest):
-    """A BaseRequest that answers every call at once; it remembers each chat's last keyboard."""
+    """A BaseRequest that answers every call at once; it remembers each chat's last keyboards."""
+
+    KEPT = 8  # keyboards per chat: a result is followed by the check-in offer's own buttons
 
     def __init__(self) -> None:
-        # chat id -> (message id, reply_markup as sent) of the last message with buttons
-        self.keyboards: dict[int, tuple[str, str]] = {}
+        # chat id -> {message id: reply_markup as sent}, oldest first, the last KEPT of them
+        self.keyboards: dict[int, dict[str, str]] = {}
         self.message_ids = itertools.count(1)
         self.calls = 0
 
@@ -77,7 +79,11 @@ class LeanBotAPI(BaseRequest):
         markup = params.get("reply_markup")
         message_id = params.get("message_id") or str(next(self.message_ids))
         if markup:
-            self.keyboards[chat_id] = (message_id, markup)
+            kept = self.keyboards.setdefault(chat_id, {})
+            kept.pop(message_id, None)  # an edit makes it the newest
+            kept[message_id] = markup
+            while len(kept) > self.KEPT:
+                del kept[next(iter(kept))]
         keyboard = f',"reply_markup":{markup}' if markup else ""
         return (
             f'{{"ok":true,"result":{{"message_id":{message_id},"date":1764633600,'
@@ -109,10 +115,14 @@ class LeanChat:
         await self._deliver({"message": message})
 
     async def press(self, label: str) -> None:
-        """Press the button with this label on the last keyboard the bot sent here."""
-        message_id, markup = self.api.keyboards[self.chat_id]
-        rows = json.loads(markup)["inline_keyboard"]
-        data = next(b["callback_data"] for row in rows for b in row if b["text"] == label)
+        """Press the button with this label on the newest keyboard here that has it."""
+        message_id, data = next(
+            (mid, b["callback_data"])
+            for mid, markup in reversed(self.api.keyboards[self.chat_id].items())
+            for row in json.loads(markup)["inline_keyboard"]
+            for b in row
+            if b["text"] == label
+        )
         message = {
             "message_id": int(message_id),
             "date": 1764633600,

@@ -41,7 +41,7 @@ from tests.parents import SCREENING_LOOP
 
 TARGET = 0.5  # seconds from the last answer to the documents
 CHATS = 10
-ANSWERS = SCREENING_LOOP[: SCREENING_LOOP.index("Next steps and details")]
+ANSWERS = SCREENING_LOOP[: SCREENING_LOOP.index("No thanks")]
 DETAILS = ("Ana Ruiz", "Zoë Núñez", "March 4, 2016", "Lincoln Elementary School")
 LAST = "4th grade"
 

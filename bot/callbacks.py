@@ -50,6 +50,11 @@ class Kind(StrEnum):
     EXPORT_PERIOD = "E"  # /export: the period whose CSV files to send
     # A letter to the school, each step (bot/parent/letters.py).
     LETTER = "W"
+    # Follow-through: the evaluation clock (bot/parent/deadlines.py), the check-in weeks
+    # after a screening (bot/parent/checkins.py), /mydata (bot/parent/mydata.py).
+    DEADLINE = "D"
+    CHECKIN = "K"
+    MYDATA = "M"
 
 
 STAFF_KINDS = frozenset(

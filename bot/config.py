@@ -61,6 +61,8 @@ class Settings:
     booking_url: str | None = None
     pseudonym_key: bytes = field(default=b"", repr=False)
     session_ttl_days: int = 14
+    # A check-in a parent said yes to goes this many days after the screening.
+    checkin_days: int = 28
     log_level: str = "INFO"
     # As the operator typed it; escaped where it becomes Telegram HTML (bot/parent), so
     # "Smith & <Jones>" shows as typed (unescaped, Telegram would refuse every /start).
@@ -354,6 +356,7 @@ def load_settings(
         booking_url=booking_url,
         pseudonym_key=pseudonym_key,
         session_ttl_days=_int("SESSION_TTL_DAYS", get("SESSION_TTL_DAYS") or "14", 1, 365),
+        checkin_days=_int("CHECKIN_DAYS", get("CHECKIN_DAYS") or "28", 1, 180),
         log_level=level,
         practice_name=practice_name,
         content_dir=content_dir,

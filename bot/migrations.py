@@ -335,6 +335,60 @@ def m010_letters_made(db: Database) -> None:
     )
 
 
+@migrations()
+def m011_follow_through(db: Database) -> None:
+    """Follow-through: evaluation deadlines and their reminders, check-ins weeks later."""
+    # A raw chat id is kept only where sending needs it: a deadline's row (deleted after its
+    # last reminder, on cancel, /forget or a 403) and a check-in not yet answered (cleared
+    # once answered or two days after it was sent). bot/followup/store.py says who writes what.
+    db.execute(
+        "CREATE TABLE deadlines ("
+        " chat_key TEXT PRIMARY KEY,"  # one clock per chat; the keyed hash, as everywhere
+        " chat_id INTEGER NOT NULL,"
+        " lang TEXT NOT NULL,"
+        " received_day TEXT NOT NULL,"  # the day the school received the signed consent
+        " state TEXT,"  # a USPS code, or NULL for "not sure"
+        " rule_id TEXT NOT NULL,"  # content/timelines.yaml
+        " due_day TEXT NOT NULL,"
+        " created_at INTEGER NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE reminders ("
+        " chat_key TEXT NOT NULL,"  # its deadline's; deleted with it (bot/followup/store.py)
+        " kind TEXT NOT NULL,"  # two_weeks, three_days, due_day, day_after
+        " send_at INTEGER NOT NULL,"  # unix seconds; quiet hours may hold it later
+        " status TEXT NOT NULL DEFAULT 'pending',"
+        " updated_at INTEGER,"
+        " PRIMARY KEY (chat_key, kind))"
+    )
+    db.execute("CREATE INDEX reminders_due ON reminders (status, send_at)")
+    db.execute(
+        "CREATE TABLE checkins ("
+        " session_id TEXT PRIMARY KEY,"  # the outcome row's random id, never the chat
+        " outcome_id TEXT,"
+        " lang TEXT NOT NULL,"
+        " chat_key TEXT,"  # NULL once answered, or two days after it was sent
+        " chat_id INTEGER,"
+        " offered_day TEXT NOT NULL,"
+        " send_at INTEGER NOT NULL,"
+        " status TEXT NOT NULL DEFAULT 'pending',"
+        " sent_day TEXT,"
+        " sent_at INTEGER,"
+        " asked TEXT,"  # yes, not_yet, decided_not
+        " school_said TEXT,"  # agreed, refused, waiting, other
+        " answered_day TEXT,"
+        " updated_at INTEGER)"
+    )
+    db.execute("CREATE INDEX checkins_due ON checkins (status, send_at)")
+    db.execute("CREATE INDEX checkins_chat ON checkins (chat_key)")
+    db.table("follow_through_counts").create(
+        {"day": str, "event": str, "count": int},  # anonymous: deadline_set, reminder_sent
+        pk=("day", "event"),
+        not_null={"count"},
+        defaults={"count": 0},
+    )
+
+
 def describe(names: Iterable[str]) -> list[str]:
     """One line per migration for operators: its name and what it changes."""
     # sqlite-utils keeps the registered steps in order; their docstrings say what each does.

@@ -9,7 +9,17 @@ from bot.html import plain
 from bot.parent.conversation import Chat, Conversation
 from bot.views import Reply
 
-COMMANDS = ("/start", "/restart", "/help", "/privacy", "/language", "/forget", "/quit")
+COMMANDS = (
+    "/start",
+    "/restart",
+    "/help",
+    "/privacy",
+    "/language",
+    "/deadlines",
+    "/mydata",
+    "/forget",
+    "/quit",
+)
 
 
 class TerminalChat:
@@ -71,6 +81,10 @@ class TerminalChat:
             self.show(conv.privacy(chat))
         elif line == "/language":
             self.show(conv.languages(chat))
+        elif line == "/deadlines":
+            self.show(conv.deadlines_command(chat))
+        elif line == "/mydata":
+            self.show(conv.my_data(chat))
         elif line == "/forget":
             self.show(conv.forget(chat))
         elif line.startswith("/"):

@@ -45,12 +45,14 @@ def open_settings(*, require_token: bool = False) -> Settings:
 def open_content(settings: Settings) -> Content:
     """The content files, validated, or one line naming the file and key at fault."""
     from bot.content import load_content
+    from bot.followup.timelines import load_timelines
     from bot.letters.book import load_letters
     from flows.spec import ContentError
 
     try:
         content = load_content(settings.content_dir)
         load_letters(content)  # a broken letter template stops start-up here, in one line
+        load_timelines(content)  # and so does a timeline rule without its citation
     except ContentError as exc:
         raise SetupProblem(f"Content problem: {exc}") from None
     return content

@@ -65,6 +65,9 @@ class BotEnv:
 
     async def stop(self) -> None:
         await self.app.stats_worker.finish()  # a chart or export under way is sent first
+        # A test that ran post_init started both engines: they stop before the database closes.
+        await self.app.engine.stop()
+        await self.app.followup_engine.stop()
         await self.app.shutdown()
         assert self.storage is not None
         self.storage.close()

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from bot.config import Settings
 from bot.content import DEFAULT_CONTENT_DIR, Content, load_content
 from bot.storage import Storage
+from flows.outcomes import Decision
 from tests.clock import FakeClock
 
 if TYPE_CHECKING:
@@ -122,6 +123,15 @@ def pytest_configure(config: pytest.Config) -> None:
 def content() -> Content:
     # CONTENT_DIR lets a content editor run the suite against a draft tree.
     return load_content(Path(os.environ.get("CONTENT_DIR") or DEFAULT_CONTENT_DIR))
+
+
+@pytest.fixture(scope="session")
+def every_path(content: Content) -> list[tuple[list[tuple[str, str]], Decision]]:
+    """Every answer combination the branching allows, with its decision: walked once per
+    run (about 8 s), shared by every test that needs all of them."""
+    from flows.paths import spec_paths
+
+    return [(list(taken), decision) for taken, decision in spec_paths(content.spec)]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("foundation", ["bot.config", "bot.logs", "bot.storage", "bot.migrations", "bot.callbacks",
                     "bot.views", "bot.content", "bot.html", "bot.delivery", "bot.lease",
                     "bot.busy", "bot.keys", "bot.alerts", "bot.health", "bot.db_errors",
-                    "bot.readonly"]),
+                    "bot.readonly", "bot.workers"]),
     ("features (Telegram-free)", ["bot.parent", "bot.broadcast", "bot.stats", "bot.checks",
                                   "bot.letters", "bot.followup"]),
     ("wiring", ["bot.wiring"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.fakebot import ChatClient
+from tests.fakebot.api import SentMessage
 
 # In school, no plan, passing but not progressing, huge effort, ..., needs services, never
 # evaluated: "An IEP evaluation looks worth asking for".
@@ -18,9 +19,9 @@ TO_IEP_EVALUATION = [
     "Yes",
     "No, we never asked",
 ]
-# The same screening, then its details and "Start over": a loop a parent can tap for ever
-# (the benchmarks' parents).
-SCREENING_LOOP = [*TO_IEP_EVALUATION, "Next steps and details", "Start over"]
+# The same screening, "No thanks" to the check-in offered under the result, then the result's
+# details and "Start over": a loop a parent can tap for ever (the benchmarks' parents).
+SCREENING_LOOP = [*TO_IEP_EVALUATION, "No thanks", "Next steps and details", "Start over"]
 
 
 async def start_screening(client: ChatClient, payload: str | None = None) -> None:
@@ -34,3 +35,20 @@ async def finish(client: ChatClient, answers: list[str], payload: str | None = N
     await start_screening(client, payload)
     for label in answers:
         await client.press(label)
+
+
+# The check-in's offer, the short message that follows a result asking the school for
+# something (bot/parent/checkins.py), in each language.
+CHECKIN_OFFERS = (
+    "May we check in with you in 4 weeks? Two taps, to see how it went.",
+    "¿Podemos escribirle en 4 semanas? Dos toques, para ver cómo le fue.",
+)
+
+
+def result_message(client: ChatClient) -> SentMessage:
+    """The result a finished screening showed: the newest message, or the one right above
+    the check-in's offer that follows it."""
+    messages = client.messages
+    if messages[-1].text in CHECKIN_OFFERS:
+        return messages[-2]
+    return messages[-1]

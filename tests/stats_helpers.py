@@ -28,6 +28,7 @@ EXPORT_FILES = [
     "timeline.csv",
     "letters_by_type.csv",
     "letters_by_language.csv",
+    "followup_by_outcome.csv",
 ]
 Request = TypeVar("Request")
 Result = TypeVar("Result")

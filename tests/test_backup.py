@@ -265,7 +265,8 @@ def test_check_finds_pending_migrations_and_damage(
     code, out, _ = run(capsys, "db", "check")
     assert code == 1
     assert (
-        "schema: 2 migration(s) not applied yet: m009_subscriber_chat_ids, m010_letters_made" in out
+        "schema: 3 migration(s) not applied yet: m009_subscriber_chat_ids, m010_letters_made,"
+        " m011_follow_through" in out
     )
     assert out.endswith(f"1 problem(s) found in {operator}\n")
     operator.write_bytes(b"\0" * 4096 + b"damaged" * 1000)
@@ -283,12 +284,15 @@ def test_an_upgrade_says_what_changed(operator: Path, capsys: pytest.CaptureFixt
     code, out, _ = run(capsys, "db", "migrate")
     assert code == 0
     assert out.splitlines() == [
-        f"{operator}: applied m008_operator, m009_subscriber_chat_ids, m010_letters_made",
+        f"{operator}: applied m008_operator, m009_subscriber_chat_ids, m010_letters_made,"
+        " m011_follow_through",
         "  m008_operator: The pseudonym key's fingerprint, and the running bot's heartbeat.",
         "  m009_subscriber_chat_ids: /stop and /forget find a tip subscription by chat id too,"
         " whatever key made it.",
         "  m010_letters_made: Letters parents made, counted by day, type and language"
         " (no one is named).",
+        "  m011_follow_through: Follow-through: evaluation deadlines and their reminders,"
+        " check-ins weeks later.",
     ]
 
 

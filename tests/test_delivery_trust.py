@@ -24,7 +24,13 @@ from bot.wiring import SetupProblem, open_storage
 from tests.botenv import BotEnv, FakeSleep
 from tests.clock import FakeClock
 from tests.fakebot import ChatClient, FakeBotAPI
-from tests.parents import TO_IEP_EVALUATION, finish, start_screening
+from tests.parents import (
+    CHECKIN_OFFERS,
+    TO_IEP_EVALUATION,
+    finish,
+    result_message,
+    start_screening,
+)
 
 FIRST = 200_000
 TIP = "<b>Tip</b>: ask for an evaluation in writing."
@@ -262,7 +268,7 @@ async def test_a_crash_between_logging_and_sending_shows_the_result_on_return(
 async def test_a_finished_screening_shown_once_is_gone_from_sessions(env: BotEnv) -> None:
     maria = env.client()
     await finish(maria, TO_IEP_EVALUATION)
-    assert "looks worth it" in maria.last_text
+    assert "looks worth it" in result_message(maria).text
     assert env.rows("sessions") == []
 
 
@@ -394,7 +400,7 @@ async def test_during_a_broadcast_under_the_flood_limit_every_parent_is_answered
         for parent in parents:
             await parent.press(label)
     await sending
-    assert all("looks worth it" in p.last_text for p in parents)
+    assert all("looks worth it" in result_message(p).text for p in parents)
     assert flood.refused == 0  # nobody, parents or tips, ever hit Telegram's limit
     assert delivery_statuses(env) == {"sent": 400}
 
@@ -467,5 +473,7 @@ async def test_a_busy_database_after_the_result_was_shown_never_says_try_again(
 
     monkeypatch.setattr(env.app.services.conversation, "result_seen", locked)
     await maria.press(TO_IEP_EVALUATION[-1])
-    assert "looks worth it" in maria.last_text  # the result, and no "busy" after it
+    # The result, then the check-in's offer, and no "busy" after them.
+    assert "looks worth it" in result_message(maria).text
+    assert maria.last_text == CHECKIN_OFFERS[0]
     assert len(completed(env)) == 1

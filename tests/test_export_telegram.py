@@ -76,7 +76,7 @@ async def test_staff_get_one_zip_of_the_csv_files_with_a_caption(env: BotEnv) ->
     assert sent.document_mime_type == "application/zip"
     assert sent.text.splitlines() == [
         "Last 30 days (2026-10-30 to 2026-11-28)",
-        "A zip of 9 tables (CSV) for a spreadsheet:",
+        "A zip of 10 tables (CSV) for a spreadsheet:",
         "• summary: the totals",
         "• outcomes: results of finished screenings",
         "• booking_by_outcome: who tapped “Book” after each result",
@@ -86,6 +86,8 @@ async def test_staff_get_one_zip_of_the_csv_files_with_a_caption(env: BotEnv) ->
         "• timeline: screenings over time",
         "• letters_by_type: letters made, by letter",
         "• letters_by_language: letters made, by language (en+es is both side by side)",
+        "• followup_by_outcome: check-ins by result (sent, answered, asked the school, the school"
+        " agreed), by the day they were sent",
         "Totals only, never anyone's answers. Counts under 5 show as “<5”, and small groups"
         " are joined in “other”, so that no parent can be picked out.",
     ]
@@ -140,7 +142,7 @@ async def test_spanish_staff_get_spanish_names_and_caption(env: BotEnv) -> None:
     lines = sent.text.splitlines()
     assert lines[:3] == [
         "Últimos 30 días (del 2026-10-30 al 2026-11-28)",
-        "Un zip con 9 tablas (CSV) para una hoja de cálculo:",
+        "Un zip con 10 tablas (CSV) para una hoja de cálculo:",
         "• summary: los totales",
     ]
     assert "• dropoff: dónde se detuvieron los cuestionarios sin terminar" in lines
@@ -194,6 +196,15 @@ def test_every_exported_file_is_explained_in_every_language(content: Content) ->
         "subscribers": {"now": "<5", "joined": "<5", "left": "<5"},
         "broadcasts": {"sent": "<5", "cancelled": "<5", "messages_delivered": "<5"},
         "letters": {"total": "<5", "by_type": {}, "by_language": {}},
+        "follow_through": {
+            **dict.fromkeys(
+                ("deadlines_set", "reminders_sent", "checkins_offered", "checkins_sent"), "<5"
+            ),
+            **dict.fromkeys(("checkins_answered", "asked_school", "school_agreed"), "<5"),
+            **dict.fromkeys(("answered_of_sent", "asked_of_answered", "agreed_of_asked"), None),
+            "agreed_of_answered": None,
+            "by_outcome": {},
+        },
     }
     for name in export_files(data, names={}):
         for pack in content.languages.values():

@@ -541,13 +541,23 @@ def typed_start_words_not_kept(played: Played) -> list[str]:
     )
 
 
+# Where sending needs the raw chat id, a parent having asked for it: tips, a deadline's
+# reminders, a check-in (README, "What is stored").
+SENDING_NEEDS_THE_ID = {
+    ("subscribers", "chat_id"),
+    ("deadlines", "chat_id"),
+    ("checkins", "chat_id"),
+}
+
+
 def chat_ids_only_in_subscribers(played: Played) -> list[str]:
-    """No raw chat id anywhere but subscribers.chat_id, and only private chats there."""
+    """No raw chat id anywhere but where sending needs it (tips, reminders, check-ins), and
+    only private chats there."""
     fuzz = played.fuzz
     chat_ids = fuzz.parent_ids | fuzz.non_private_ids
     problems = []
     for table, column, value in _cells(played):
-        if (table, column) == ("subscribers", "chat_id"):
+        if (table, column) in SENDING_NEEDS_THE_ID:
             continue
         found = {value} if isinstance(value, int) else set()
         if isinstance(value, str):
@@ -555,8 +565,9 @@ def chat_ids_only_in_subscribers(played: Played) -> list[str]:
                 int(word) for word in PRIVATE_WORD.findall(value) if word.lstrip("-").isdigit()
             }
         problems += [f"{table}.{column} holds chat id {c}" for c in sorted(found & chat_ids)]
-    subscribed = {row["chat_id"] for row in played.tables["subscribers"]}
-    problems += [f"subscriber {c} is no private chat" for c in subscribed - fuzz.private_ids]
+    for table, column in sorted(SENDING_NEEDS_THE_ID):
+        kept = {row[column] for row in played.tables.get(table, []) if row[column] is not None}
+        problems += [f"{table}: {c} is no private chat" for c in kept - fuzz.private_ids]
     return problems
 
 

@@ -8,19 +8,22 @@ import pytest
 
 from bot.content import Content, visible_text
 from bot.parent.conversation import Chat, Conversation
+from flows.outcomes import Decision
 from flows.screening import Screening
 from tests.botenv import BotEnv
 from tests.fakebot import ChatClient
-from tests.screening_paths import spec_paths
+from tests.parents import result_message
 
 
 @pytest.fixture(scope="module")
-def covering_paths(content: Content) -> list[list[tuple[str, str]]]:
+def covering_paths(
+    every_path: list[tuple[list[tuple[str, str]], Decision]],
+) -> list[list[tuple[str, str]]]:
     """Few paths that together press every option of every question and reach every outcome."""
     chosen: list[list[tuple[str, str]]] = []
     edges: set[tuple[str, str]] = set()
     outcomes: set[str] = set()
-    for taken, decision in spec_paths(content.spec):
+    for taken, decision in every_path:
         new_edges = set(taken) - edges
         if new_edges or decision.outcome_id not in outcomes:
             chosen.append(taken)
@@ -56,7 +59,7 @@ async def test_spanish_reaches_the_same_outcome_for_the_same_answers(
             client = env.client(chat_id=10_000 + 2 * i + (lang == "es"), language_code=lang)
             await run_path(client, content, lang, path)
             title = content.pack(lang).outcomes
-            shown = client.last_text
+            shown = result_message(client).text
             assert any(visible_text(o.title) in shown for o in title.values()), shown
     rows = env.rows("outcomes")
     by_chat_pair: dict[str, dict[str, str]] = {}

@@ -15,7 +15,7 @@ from bot.logs import configure_logging
 from tests.botenv import BotEnv
 from tests.conftest import STAFF_ID
 from tests.fakebot import ChatClient
-from tests.parents import TO_IEP_EVALUATION, finish
+from tests.parents import CHECKIN_OFFERS, TO_IEP_EVALUATION, finish, result_message
 
 # Distinctive, so that finding one anywhere means it was kept.
 PARENT = "Philippa Quennell-Ashbury"
@@ -55,8 +55,9 @@ def debug_log() -> Iterator[list[str]]:
 
 async def _to_the_letter(maria: ChatClient, language: str = "English for the school") -> None:
     await finish(maria, TO_IEP_EVALUATION)
-    assert "✍️ Write the letter" in maria.buttons
-    await maria.press("✍️ Write the letter")
+    result = result_message(maria)
+    assert "✍️ Write the letter" in result.buttons
+    await maria.press_on(result.message_id, "✍️ Write the letter")
     assert "Evaluation request" in maria.last_text and "Which language" in maria.last_text
     await maria.press(language)
 
@@ -64,14 +65,14 @@ async def _to_the_letter(maria: ChatClient, language: str = "English for the sch
 async def test_from_a_result_to_the_letter_and_both_files(env: BotEnv) -> None:
     maria = env.client()
     await finish(maria, TO_IEP_EVALUATION)
-    result = maria.last
+    result = result_message(maria)
     assert result.buttons == [
         "Book a consult",
         "Free help",
         "✍️ Write the letter",
         "Next steps and details",
     ]
-    await maria.press("✍️ Write the letter")
+    await maria.press_on(result.message_id, "✍️ Write the letter")
     assert maria.buttons == [
         "English for the school",
         "Spanish",
@@ -133,7 +134,7 @@ async def test_both_languages_send_the_english_letter_then_the_spanish(env: BotE
         "No, nunca la pedimos",
     ]:
         await maria.press(label)
-    await maria.press("✍️ Escribir la carta")
+    await maria.press_on(result_message(maria).message_id, "✍️ Escribir la carta")
     await maria.press("Las dos, lado a lado")
     for _ in range(5):
         await maria.press("Dejar una línea en blanco")
@@ -244,12 +245,13 @@ async def test_a_result_with_two_letters_asks_which_and_keeps_a_way_out(env: Bot
     answers = [*TO_IEP_EVALUATION]
     answers[6] = "Yes, over 10 school days"  # the removals question
     await finish(maria, answers)
-    result = maria.last
+    result = result_message(maria)
     assert "Over 10 school days out" in result.text
-    await maria.press("✍️ Write the letter")
+    await maria.press_on(result.message_id, "✍️ Write the letter")
     assert "Which letter?" in maria.last_text
     assert maria.buttons == ["Removals review", "Records request", "Main menu"]
-    assert maria.messages[-2].text == result.text  # the result stays above the choice
+    # The result stays above the choice (with the check-in's offer that followed it).
+    assert [m.text for m in maria.messages[-3:-1]] == [result.text, CHECKIN_OFFERS[0]]
     await maria.press("Main menu")
     assert "Start the screening" in maria.buttons
     assert len(env.app.services.conversation.letters.drafts) == 0

@@ -237,7 +237,7 @@ def _menus_in_flight(api: FakeBotAPI) -> list[int]:
 async def test_every_command_menu_goes_out_at_once(env: BotEnv) -> None:
     in_flight = _menus_in_flight(env.api)
     await env.app.post_init(env.app)
-    await env.app.engine.stop()
+    await env.app.post_shutdown(env.app)  # post_init started both engines
     menus = len(env.api.calls_to("setMyCommands"))
     assert menus == 4  # two languages, for everyone and in the staff member's chat
     assert max(in_flight) == menus  # all at once, not one after another

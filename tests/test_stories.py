@@ -10,6 +10,7 @@ import pytest
 
 from bot.content import Content, LanguagePack, visible_text
 from bot.letters.book import load_letters
+from bot.parent.checkins import offers_checkin
 from flows.outcomes import decide, raised_flags
 from tests.botenv import BotEnv
 from tests.fakebot import ChatClient
@@ -61,25 +62,36 @@ async def test_story(env: BotEnv, content: Content, story: Story, lang: str) -> 
     await tell(parent, pack, story)
 
     words = pack.outcomes[story.outcome]
-    result = parent.last_text
+    first_step = next(r.first_step for r in content.spec.outcomes if r.id == story.outcome)
+    # A result that asks the school for something is followed by one short message: the
+    # check-in's offer. The result itself stays the first thing to read, right above it.
+    shown = parent.last
+    if offers_checkin(first_step):
+        assert shown.text == visible_text(pack.t("followup.checkin.offer_weeks", n=4))
+        assert shown.buttons == [pack.t("followup.checkin.yes"), pack.t("followup.checkin.no")]
+        shown = parent.messages[-2]
+    result = shown.text
     assert visible_text(words.title) in result
     flags = [visible_text(pack.flags[f]) for f in raised_flags(content.spec, dict(story.answers))]
     # Red flags come first, above the conclusion.
     assert result.startswith("\n".join(flags)) if flags else result.startswith(words.title)
     assert visible_text(words.steps[0]) in result
-    # "Write the letter" sits under Book and Free help when the result asks for a request.
+    # Under Book and Free help: "Track the deadline" when the first step is to track the
+    # school's timeline, "Write the letter" when the result asks for a request.
     offers = load_letters(content).offered(story.outcome)
     write = [pack.t("letters.flow.write_button")] if offers else []
-    assert parent.buttons[: 3 + len(write)] == [
+    track = [pack.t("followup.deadline.track_button")] if first_step == "track_timeline" else []
+    assert shown.buttons[: 3 + len(track) + len(write)] == [
         pack.t("buttons.book"),
         pack.t("buttons.free_help"),
+        *track,
         *write,
         pack.t("buttons.details"),
     ]
     [row] = env.rows("outcomes")
     assert row["outcome_id"] == story.outcome and row["lang"] == lang
 
-    await parent.press(pack.t("buttons.details"))
+    await parent.press_on(shown.message_id, pack.t("buttons.details"))
     details = parent.last_text
     for step in words.steps:
         assert visible_text(step) in details

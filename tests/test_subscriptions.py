@@ -12,7 +12,7 @@ from bot.keys import rekey
 from bot.storage import Pseudonymizer, Storage
 from tests.botenv import BotEnv
 from tests.clock import FakeClock
-from tests.parents import TO_IEP_EVALUATION, finish, start_screening
+from tests.parents import TO_IEP_EVALUATION, finish, result_message, start_screening
 from tests.test_keys import NEW as NEW_KEY
 
 
@@ -34,7 +34,7 @@ async def test_opt_in_from_the_menu_with_an_interest(env: BotEnv) -> None:
 async def test_opt_in_at_the_end_of_a_screening_and_skip_the_interest(env: BotEnv) -> None:
     maria = env.client()
     await finish(maria, TO_IEP_EVALUATION)
-    await maria.press("Next steps and details")
+    await maria.press_on(result_message(maria).message_id, "Next steps and details")
     await maria.press(env.content.pack("en").t("subscribe.outcome_button"))
     await maria.press("Yes, send me tips")
     await maria.press("Skip")

@@ -7,7 +7,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.botenv import BotEnv
 from tests.conftest import BOOKING_URL
-from tests.parents import SCHOOL, TO_IEP_EVALUATION, finish, start_screening
+from tests.parents import (
+    CHECKIN_OFFERS,
+    SCHOOL,
+    TO_IEP_EVALUATION,
+    finish,
+    result_message,
+    start_screening,
+)
 
 
 async def test_start_welcomes_with_disclaimer_and_menu(env: BotEnv) -> None:
@@ -54,19 +61,23 @@ async def test_a_finished_screening_gives_an_outcome_with_reasons_and_actions(
 ) -> None:
     maria = env.client()
     await finish(maria, TO_IEP_EVALUATION)
-    text = maria.last_text
+    # The result, then one short message under it: the check-in's offer.
+    assert maria.last_text == CHECKIN_OFFERS[0]
+    assert maria.buttons == ["Yes, check in", "No thanks"]
+    result = result_message(maria)
+    text = result.text
     assert text.startswith("An IEP evaluation looks worth it")
     assert "Because you said:" in text and "First step:" in text
     reasons = [line for line in text.splitlines() if line.startswith("• ")]
     assert 1 <= len(reasons) <= 3
     assert "qualifies" not in text
-    assert maria.buttons == [
+    assert result.buttons == [
         "Book a consult",
         "Free help",
         "✍️ Write the letter",
         "Next steps and details",
     ]
-    await maria.press("Next steps and details")
+    await maria.press_on(result.message_id, "Next steps and details")
     assert {"Learn more", "Start over", "Book a consult", "Free help"} <= set(maria.buttons)
     assert "The 60 days start when the school gets your signed consent" in maria.last_text
     [row] = env.rows("outcomes")
@@ -81,7 +92,7 @@ async def test_book_is_recorded_before_the_link_is_shown(env: BotEnv) -> None:
     maria = env.client()
     await finish(maria, TO_IEP_EVALUATION)
     requests_before = len(env.api.calls)
-    await maria.press("Book a consult")
+    await maria.press_on(result_message(maria).message_id, "Book a consult")
     assert env.rows("outcomes")[0]["booked"] == 1
     assert maria.url_buttons["Free help"].startswith("https://www.parentcenterhub")
     url = maria.url_buttons["Open booking"]
@@ -97,9 +108,10 @@ async def test_book_is_recorded_before_the_link_is_shown(env: BotEnv) -> None:
 async def test_free_help_and_learn_more(env: BotEnv) -> None:
     maria = env.client()
     await finish(maria, TO_IEP_EVALUATION)
-    await maria.press("Free help")
+    result = result_message(maria)
+    await maria.press_on(result.message_id, "Free help")
     assert "parentcenterhub.org" in next(iter(maria.url_buttons.values()))
-    await maria.press_on(maria.messages[-2].message_id, "Next steps and details")
+    await maria.press_on(result.message_id, "Next steps and details")
     await maria.press("Learn more")
     explainer = maria.last
     while "More ▸" in maria.buttons:
@@ -292,11 +304,12 @@ async def test_red_flags_are_shown_as_they_come_and_on_top_of_the_result(env: Bo
     assert maria.last_text.split("\n\n")[1].startswith("⚠️ Over 10 school days out")
     await maria.press("No")
     await maria.press("We asked, they said no")
-    lines = maria.last_text.splitlines()
+    result = result_message(maria)
+    lines = result.text.splitlines()
     assert lines[0].startswith("⚠️ Over 10 school days out")
     assert lines[1].startswith("⚠️ Evaluation refused")
     assert lines[3] == "Ask about your child's protections"
-    await maria.press("Next steps and details")
+    await maria.press_on(result.message_id, "Next steps and details")
     assert "manifestation determination review" in maria.last_text
     assert "Prior Written Notice" in maria.last_text
 
@@ -352,7 +365,7 @@ async def test_nothing_identifying_is_stored(env: BotEnv) -> None:
     await maria.send("Mariposa here, my kid is struggling")
     for label in TO_IEP_EVALUATION:
         await maria.press(label)
-    await maria.press("Book a consult")
+    await maria.press_on(result_message(maria).message_id, "Book a consult")
     assert env.storage is not None
     dump = "\n".join(env.storage.db.conn.iterdump())
     for secret in ("918273645", "Mariposa", "mariposa_p", "struggling"):
@@ -361,6 +374,7 @@ async def test_nothing_identifying_is_stored(env: BotEnv) -> None:
 
 async def test_the_command_menu_is_set_in_every_language(env: BotEnv) -> None:
     await env.app.post_init(env.app)
+    await env.app.post_shutdown(env.app)  # post_init started both engines
     menus = env.api.my_commands
     for code in env.content.languages:
         key = ("default", "") if code == "en" else ("default", code)
@@ -374,7 +388,7 @@ async def test_details_of_a_result_the_rules_no_longer_give_say_so_kindly(env: B
     assert env.storage is not None
     # As if logged under older rules: the answers now lead elsewhere.
     env.storage.db.execute("UPDATE outcomes SET outcome_id = 'no_strong_signs'")
-    await maria.press("Next steps and details")
+    await maria.press_on(result_message(maria).message_id, "Next steps and details")
     assert "no longer here" in maria.last_text
     await maria.press_data("1|d|0123456789ab|AAAAAA")  # forged: the stale-button answer
     assert "earlier screen" in maria.callback_answers[-1].text

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,7 @@ from bot.delivery import BotRefused, Outgoing, Priority, Sender, Status
 from bot.logs import log_failure
 from bot.storage import Clock
 from bot.views import Screen
+from bot.workers import work_through
 
 log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
@@ -140,57 +142,42 @@ class DeliveryEngine:
             keys = self.broadcasts.pending_keys(broadcast_id, self.settings.batch)
             if not keys:
                 break
-            queue: asyncio.Queue[str] = asyncio.Queue()
-            for key in keys:
-                queue.put_nowait(key)
-            workers = [
-                asyncio.create_task(self._worker(row, queue))
-                for _ in range(min(self.settings.workers, len(keys)))
-            ]
-            try:
-                # One worker's error lets the others finish the send they are in: one
-                # cancelled mid-send would stay `attempted` and hold the broadcast open
-                # until a restart.
-                results = await asyncio.gather(*workers, return_exceptions=True)
-            finally:
-                for task in workers:
-                    task.cancel()
-            for result in results:
-                if isinstance(result, BaseException):
-                    raise result
+            await work_through(
+                keys, workers=self.settings.workers, each=functools.partial(self._send_one, row)
+            )
             await self._show_status(broadcast_id)
         if self.broadcasts.finish_if_complete(broadcast_id):
             log.info("broadcast %d: done", broadcast_id)
         await self._show_status(broadcast_id, force=True)
 
-    async def _worker(self, row: BroadcastRow, queue: asyncio.Queue[str]) -> None:
-        while not queue.empty():
-            key = queue.get_nowait()
-            # Waits for its turn first (parents first, the bot-wide pace), then checks the
-            # broadcast right before the claim: a Pause pressed meanwhile stops this very send.
-            await self.sender.wait_turn(Priority.BROADCAST)
-            if not self.broadcasts.is_sending(row.id):
-                return  # paused or cancelled: what is left stays pending
-            claimed = await self._patiently(self.broadcasts.claim, row.id, key)
-            if claimed is None:
-                continue  # unsubscribed since the broadcast started, or no longer pending
-            chat_id, lang = claimed
-            message = Outgoing(chat_id, render_text(row.texts, lang, self.content), photo=row.photo)
-            try:
-                delivery = await self.sender.send(message, Priority.BROADCAST, turn_taken=True)
-            except BotRefused:
-                await self._patiently(self.broadcasts.release, row.id, key)  # certainly unsent
-                raise
-            # The result must be written whatever it takes: a row left `attempted` holds the
-            # broadcast open until a restart turns it `unknown`.
-            if delivery.status is Status.LATER:
-                await self._patiently(self.broadcasts.release, row.id, key)
-            else:
-                await self._patiently(
-                    self.broadcasts.record, row.id, key, delivery.status.value, delivery.error
-                )
-            # Every status_every seconds, not only between batches (200 take 8 s at 25/s).
-            await self._show_status(row.id)
+    async def _send_one(self, row: BroadcastRow, key: str) -> bool:
+        """One delivery; False when the broadcast was paused or cancelled (stop taking more)."""
+        # Waits for its turn first (parents first, the bot-wide pace), then checks the
+        # broadcast right before the claim: a Pause pressed meanwhile stops this very send.
+        await self.sender.wait_turn(Priority.BROADCAST)
+        if not self.broadcasts.is_sending(row.id):
+            return False  # paused or cancelled: what is left stays pending
+        claimed = await self._patiently(self.broadcasts.claim, row.id, key)
+        if claimed is None:
+            return True  # unsubscribed since the broadcast started, or no longer pending
+        chat_id, lang = claimed
+        message = Outgoing(chat_id, render_text(row.texts, lang, self.content), photo=row.photo)
+        try:
+            delivery = await self.sender.send(message, Priority.BROADCAST, turn_taken=True)
+        except BotRefused:
+            await self._patiently(self.broadcasts.release, row.id, key)  # certainly unsent
+            raise
+        # The result must be written whatever it takes: a row left `attempted` holds the
+        # broadcast open until a restart turns it `unknown`.
+        if delivery.status is Status.LATER:
+            await self._patiently(self.broadcasts.release, row.id, key)
+        else:
+            await self._patiently(
+                self.broadcasts.record, row.id, key, delivery.status.value, delivery.error
+            )
+        # Every status_every seconds, not only between batches (200 take 8 s at 25/s).
+        await self._show_status(row.id)
+        return True
 
     async def _patiently(self, write: Callable[..., T], *args: Any) -> T:
         """A write that waits out a busy database (asynchronously: parents go on meanwhile)."""

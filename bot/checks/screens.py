@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from bot.callbacks import Action, Kind
+from bot.checks.followup_screens import followup_screens
 from bot.config import Settings
 from bot.content import MESSAGE_LIMIT, Content, LanguagePack
 from bot.html import visible_text
 from bot.parent.conversation import Chat, Conversation
-from bot.parent.layout import LABEL_WIDTH, SCREEN_LINES, fits_row, screen_lines
+from bot.parent.layout import LABEL_WIDTH, SCREEN_LINES, fits_row, fits_week, screen_lines
 from bot.parent.letters import LETTER_KIND
-from bot.parent.result import details_screen, first_screen
 from bot.storage import Storage, StoredSession
 from bot.views import Screen
 from flows.outcomes import Decision
@@ -47,6 +47,8 @@ def check_screens(content: Content) -> list[str]:
                     problems += _fits(pack, where, screen)
                 for where, screen in _letter_screens(conversation, pack):
                     problems += _fits(pack, where, screen)
+                for where, screen in followup_screens(conversation, pack):
+                    problems += _fits(pack, where, screen) + _one_screen(pack, where, screen)
             except (KeyError, IndexError, ValueError) as exc:
                 # A broken placeholder or key, reported above by the parity check.
                 problems.append(
@@ -66,14 +68,13 @@ def _results(
     worst: dict[str, tuple[int, str]] = {}
     problems: list[str] = []
     for decision in decisions:
-        letter = conversation.letters.result_row(pack, decision.outcome_id, _SID)
-        first = first_screen(pack, decision, _SID, replace=False, letter_row=letter)
+        first = conversation.result_screen(pack, decision, _SID, replace=False)
         lines = screen_lines(first.text, len(first.rows))
         oid = decision.outcome_id
         if lines > worst.get(oid, (0, ""))[0]:
             worst[oid] = (lines, ", ".join(decision.flags) or "no red flags")
         problems += _fits(pack, f"outcomes.{oid} (result)", first)
-        details = details_screen(pack, decision, _SID, letter_row=letter)
+        details = conversation.details_result(pack, decision, _SID)
         problems += _fits(pack, f"outcomes.{oid} (details)", details)
     src = f"content/{pack.code}/screening.yaml"
     for oid, (lines, flags) in sorted(worst.items()):
@@ -91,7 +92,7 @@ def _fits(pack: LanguagePack, where: str, screen: Screen) -> list[str]:
         problems.append(f"content/{pack.code}: {where}: over {MESSAGE_LIMIT} characters")
     for row in screen.rows:
         labels = [visible_text(b.label) for b in row]
-        if not fits_row(labels):
+        if not fits_row(labels) and not fits_week(labels):
             width = LABEL_WIDTH.get(len(labels))
             limit = f"at most {width} characters each" if width else "never four in a row"
             problems.append(
@@ -99,6 +100,14 @@ def _fits(pack: LanguagePack, where: str, screen: Screen) -> list[str]:
                 f"({len(labels)} in a row: {limit})"
             )
     return problems
+
+
+def _one_screen(pack: LanguagePack, where: str, screen: Screen) -> list[str]:
+    """A message that must fit one phone screen, its buttons included."""
+    lines = screen_lines(screen.text, len(screen.rows))
+    if lines <= SCREEN_LINES:
+        return []
+    return [f"content/{pack.code}: {where}: takes {lines} phone lines; it must fit {SCREEN_LINES}"]
 
 
 def _other_screens(

@@ -16,9 +16,15 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from bot.callbacks import Action, Kind
 from bot.config import Settings
 from bot.content import Content, LanguagePack
+from bot.followup.store import FollowUps
+from bot.followup.timelines import load_timelines
 from bot.letters.book import load_letters
+from bot.parent.checkins import CheckinDesk
+from bot.parent.deadlines import DeadlineDesk
 from bot.parent.layout import option_rows
 from bot.parent.letters import KEEPS_THE_LETTER, LETTER_KIND, LetterDesk
+from bot.parent.mydata import MyData
+from bot.parent.notices import NoticeWriter
 from bot.parent.result import book_row, details_screen, first_screen
 from bot.parent.subscriptions import Subscriptions
 from bot.storage import Storage, StoredSession, new_session_id
@@ -38,9 +44,10 @@ PARENT_CENTER_URL = "https://www.parentcenterhub.org/find-your-center/"
 class Chat:
     """Who we talk to, as far as the conversation needs: a keyed hash and a language hint.
 
-    `address` is the raw chat id, used for a tip subscription only: storing the one the parent
-    asked for (sending needs it), and finding it again on /stop or /forget even when it was
-    made under another PSEUDONYM_KEY. Never stored anywhere else. None in the terminal.
+    `address` is the raw chat id, used only where the parent asked us to write to them:
+    stored for a tip subscription, a deadline's reminders or a check-in (sending needs it),
+    and used to find them again on /stop or /forget even when made under another
+    PSEUDONYM_KEY. Never stored anywhere else. None in the terminal.
     """
 
     key: str
@@ -83,6 +90,48 @@ class Conversation:
             menu_row=self._menu_row,
             book_row=book_row,
         )
+        # Follow-through: the evaluation clock and its reminders, the check-in weeks after a
+        # screening, and /mydata; `notices` writes what the follow-through engine sends.
+        self.followups = FollowUps(storage)
+        self.timelines = load_timelines(content)
+        self.deadlines = DeadlineDesk(
+            storage,
+            settings,
+            self.timelines,
+            self.followups,
+            self.letters.book,
+            menu_row=self._menu_row,
+            book_row=book_row,
+        )
+        self.checkins = CheckinDesk(
+            content,
+            storage,
+            settings,
+            self.followups,
+            self.deadlines,
+            menu_row=self._menu_row,
+            book_row=book_row,
+            result_letter_row=self.letters.result_row,
+        )
+        self.mydata = MyData(
+            content,
+            storage,
+            settings,
+            self.followups,
+            self.letters,
+            self.deadlines.dates,
+            menu_row=self._menu_row,
+        )
+        self.notices = NoticeWriter(
+            content,
+            storage,
+            settings,
+            self.timelines,
+            self.followups,
+            self.deadlines,
+            self.checkins,
+        )
+        self._first_steps = {rule.id: rule.first_step for rule in content.spec.outcomes}
 
     # --- entry points -----------------------------------------------------------------
 
@@ -91,6 +140,7 @@ class Conversation:
         # Only a source the practice listed is kept: a payload may be whatever the parent typed.
         self.storage.set_source(chat.key, self.content.source_of(payload))
         self.letters.discard(chat.key)
+        self.deadlines.stop_asking(chat.key)
         if (pending := self._pending_result(chat)) is not None:
             return pending
         session, reply = self._load(chat)
@@ -102,6 +152,7 @@ class Conversation:
     def restart(self, chat: Chat) -> Reply:
         """/restart: a fresh screening, logging any unfinished one as abandoned."""
         self.letters.discard(chat.key)
+        self.deadlines.stop_asking(chat.key)
         if (pending := self._pending_result(chat)) is not None:
             return pending
         return self._start_screening(chat, replace=False, fresh=True)
@@ -113,14 +164,32 @@ class Conversation:
     def privacy(self, chat: Chat, *, replace: bool = False) -> Reply:
         pack = self._pack(chat)
         text = pack.t("privacy", ttl_days=self.settings.session_ttl_days)
-        return Reply().add(Screen(text, self._menu_row(pack), replace=replace))
+        rows = (
+            (
+                Button(pack.t("followup.mydata.button"), Action(Kind.MYDATA, ("l",))),
+                Button(pack.t("menu.menu"), Action(Kind.MENU)),
+            ),
+        )
+        return Reply().add(Screen(text, rows, replace=replace))
 
-    def forget(self, chat: Chat) -> Reply:
-        """/forget: delete everything kept under this chat's keyed hash, tips included."""
+    def forget(self, chat: Chat, *, replace: bool = False) -> Reply:
+        """/forget: delete everything kept about this chat: what is kept under its keyed hash
+        (tips included), its deadline and check-in, and a letter being written."""
         pack = self._pack(chat)
         self.letters.discard(chat.key)
+        self.deadlines.stop_asking(chat.key)
         self.storage.forget_chat(chat.key, chat_id=chat.address)
-        return Reply().add(Screen(pack.t("forget_done"), self._menu_row(pack)))
+        self.followups.forget_chat(chat.key, chat_id=chat.address)
+        return Reply().add(Screen(pack.t("forget_done"), self._menu_row(pack), replace=replace))
+
+    def deadlines_command(self, chat: Chat) -> Reply:
+        """/deadlines: the evaluation clock and its reminders, to change or delete."""
+        self.deadlines.stop_asking(chat.key)
+        return self.deadlines.show(chat.key, self._pack(chat))
+
+    def my_data(self, chat: Chat) -> Reply:
+        """/mydata: everything kept about this chat, each part with its own delete button."""
+        return self.mydata.show(chat.key, self._pack(chat))
 
     def languages(self, chat: Chat, *, replace: bool = False) -> Reply:
         pack = self._pack(chat)
@@ -154,6 +223,9 @@ class Conversation:
             if self.letters.is_open(chat.key):
                 # 988 and 911 first, and never the text as a detail of the letter.
                 return Reply().add(self._letter_crisis_screen(chat))
+            if self.deadlines.is_asking(chat.key):
+                # 988 and 911 first, never read as a date; the date question waits.
+                return Reply().add(self._deadline_crisis_screen(chat))
             pending = self._pending_result(chat)
             if pending is not None:  # 988 and 911 first, then the result they never saw
                 crisis = self.crisis_screen(self._pack(chat), None, replace=False)
@@ -168,6 +240,9 @@ class Conversation:
         letter = self.letters.typed(chat.key, self._pack(chat), text, edited=edited)
         if letter is not None:
             return letter
+        deadline = self.deadlines.typed(chat.key, self._pack(chat), text)
+        if deadline is not None:
+            return deadline
         if (pending := self._pending_result(chat)) is not None:
             return pending
         session, reply = self._load(chat)
@@ -184,8 +259,13 @@ class Conversation:
             # Pressed on a result the parent sees, or on the letter itself: never held back
             # for a result that is waiting to be shown again.
             return self.letters.press(chat.key, self._pack(chat), action)
-        if action.kind not in KEEPS_THE_LETTER:
+        if action.kind not in KEEPS_THE_LETTER and action.kind != Kind.MYDATA:
             self.letters.discard(chat.key)  # on to something else: the letter's details go
+        if action.kind != Kind.DEADLINE:
+            self.deadlines.stop_asking(chat.key)  # typed text is no longer read as the date
+        if action.kind == Kind.MYDATA:
+            # /mydata lists a result waiting to be shown; it is not held back for it.
+            return self._my_data_press(chat, action)
         if (pending := self._pending_result(chat)) is not None:
             return pending
         handlers: dict[str, Callable[[], Reply]] = {
@@ -210,11 +290,34 @@ class Conversation:
             Kind.TIPS_INTEREST: lambda: self.subscriptions.pick_interest(
                 chat.key, self._pack(chat), action.arg(0)
             ),
+            Kind.DEADLINE: lambda: self._followup(
+                self.deadlines.press(chat.key, chat.address, self._pack(chat), action), chat
+            ),
+            Kind.CHECKIN: lambda: self._followup(
+                self.checkins.press(chat.key, chat.address, self._pack(chat), action), chat
+            ),
         }
         handler = handlers.get(action.kind)
         if handler is None:
             return self.stale(chat)
         return handler()
+
+    def _followup(self, reply: Reply | None, chat: Chat) -> Reply:
+        """A follow-through step's answer; one it could not act on is a stale button."""
+        return reply if reply is not None else self.stale(chat)
+
+    def _my_data_press(self, chat: Chat, action: Action) -> Reply:
+        pack = self._pack(chat)
+        if action.arg(0) == "l":
+            return self.mydata.show(chat.key, pack)
+        reply = self.mydata.delete(
+            chat.key,
+            chat.address,
+            pack,
+            action.arg(0),
+            forget_all=lambda: self.forget(chat, replace=True),
+        )
+        return self._followup(reply, chat)
 
     def stale(self, chat: Chat) -> Reply:
         """A button we cannot act on (old, finished, forged): say so, show where we are."""
@@ -305,16 +408,14 @@ class Conversation:
             if crisis:  # the last answer: 988 and 911 still come first, the result below
                 reply.add(self.crisis_screen(pack, None, replace=True))
             reply.result_of = session.session_id
-            letter = self.letters.result_row(pack, step.decision.outcome_id, session.session_id)
-            return reply.add(
-                first_screen(
-                    pack,
-                    step.decision,
-                    session.session_id,
-                    replace=not crisis,
-                    letter_row=letter,
-                )
+            reply.add(
+                self.result_screen(pack, step.decision, session.session_id, replace=not crisis)
             )
+            # One short message after the result, which stays the first thing to read.
+            offer = self.checkins.offer(
+                pack, step.decision.outcome_id, session.session_id, chat.address
+            )
+            return reply.add(offer) if offer is not None else reply
         self.storage.save_session(session)
         if crisis:
             # Safety first: the screening pauses on the crisis notice until the parent
@@ -399,6 +500,16 @@ class Conversation:
             rows.append((Button(pack.t("crisis.menu"), Action(Kind.MENU)),))
         return Screen(pack.notices["crisis"], tuple(rows), replace=replace)
 
+    def _deadline_crisis_screen(self, chat: Chat) -> Screen:
+        """988 and 911 while the consent's date is asked: the parent may go back to it."""
+        pack = self._pack(chat)
+        rows: list[tuple[Button, ...]] = [
+            (Button(pack.t("crisis.link"), url=pack.t("crisis.url")),),
+            self.deadlines.continue_row(chat.key, pack),
+            (Button(pack.t("crisis.menu"), Action(Kind.MENU)),),
+        ]
+        return Screen(pack.notices["crisis"], tuple(row for row in rows if row))
+
     def _letter_crisis_screen(self, chat: Chat) -> Screen:
         """988 and 911 over an open letter: the parent may go on with the letter later."""
         pack = self._pack(chat)
@@ -415,8 +526,33 @@ class Conversation:
         decision = self._logged_decision(session_id)
         if decision is None:
             return Reply().add(Screen(pack.t("details_gone"), self._menu_row(pack)))
-        letter = self.letters.result_row(pack, decision.outcome_id, session_id)
-        return Reply().add(details_screen(pack, decision, session_id, letter_row=letter))
+        return Reply().add(self.details_result(pack, decision, session_id))
+
+    def result_screen(
+        self, pack: LanguagePack, decision: Decision, session_id: str, *, replace: bool
+    ) -> Screen:
+        """A result's first message, with the letter and the clock it offers."""
+        return first_screen(
+            pack,
+            decision,
+            session_id,
+            replace=replace,
+            letter_row=self.letters.result_row(pack, decision.outcome_id, session_id),
+            deadline_row=self._deadline_row(pack, decision),
+        )
+
+    def details_result(self, pack: LanguagePack, decision: Decision, session_id: str) -> Screen:
+        """A result's details, with the letter and the clock it offers."""
+        return details_screen(
+            pack,
+            decision,
+            session_id,
+            letter_row=self.letters.result_row(pack, decision.outcome_id, session_id),
+            deadline_row=self._deadline_row(pack, decision),
+        )
+
+    def _deadline_row(self, pack: LanguagePack, decision: Decision) -> tuple[Button, ...]:
+        return self.deadlines.result_row(pack, self._first_steps.get(decision.outcome_id, ""))
 
     def _logged_decision(self, session_id: str) -> Decision | None:
         """The decision behind a logged result, or None when it is gone or today's rules
@@ -445,7 +581,10 @@ class Conversation:
                 Button(pack.t("menu.book"), Action(Kind.BOOK, ("-",))),
                 Button(pack.t("menu.free_help"), Action(Kind.FREE_HELP)),
             ),
-            (Button(pack.t("subscribe.menu_button"), Action(Kind.TIPS_OFFER)),),
+            (
+                Button(pack.t("subscribe.menu_button"), Action(Kind.TIPS_OFFER)),
+                self.deadlines.menu_button(pack),
+            ),
             (
                 Button(pack.t("menu.privacy"), Action(Kind.PRIVACY)),
                 Button(pack.t("menu.language"), Action(Kind.LANGUAGES)),
@@ -569,10 +708,7 @@ class Conversation:
         pack = self._pack(chat, session)
         reply = Reply(result_of=session.session_id)
         reply.add(Screen(pack.t("result_again")))
-        letter = self.letters.result_row(pack, decision.outcome_id, session.session_id)
-        return reply.add(
-            first_screen(pack, decision, session.session_id, replace=False, letter_row=letter)
-        )
+        return reply.add(self.result_screen(pack, decision, session.session_id, replace=False))
 
     def result_seen(self, chat: Chat, session_id: str) -> None:
         """The screens of `Reply.result_of` were delivered: the result will not come back."""

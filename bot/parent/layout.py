@@ -19,6 +19,10 @@ SCREEN_LINES = 20  # lines a screen, text and keyboard together
 ROW_LINES = 2  # an inline-keyboard row is as tall as two lines of text
 # The longest label that fits a button, by how many buttons share the row; never four.
 LABEL_WIDTH = {1: 32, 2: 18, 3: 10}
+# The one exception: a calendar's week, seven buttons of a day's number ("28") or a column's
+# head ("Mo"), each a seventh of the row.
+WEEK_DAYS = 7
+WEEK_LABEL_WIDTH = 3
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -27,6 +31,11 @@ def fits_row(labels: Sequence[str]) -> bool:
     """Whether these labels fit side by side in one row without being cut."""
     width = LABEL_WIDTH.get(len(labels))
     return width is not None and all(len(label) <= width for label in labels)
+
+
+def fits_week(labels: Sequence[str]) -> bool:
+    """Whether these labels are a calendar's week that fits one row: seven tiny ones."""
+    return len(labels) == WEEK_DAYS and all(len(label) <= WEEK_LABEL_WIDTH for label in labels)
 
 
 def option_rows(labels: Sequence[str]) -> list[list[int]]:

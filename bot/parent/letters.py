@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 # The letter buttons' kind, "W" (write): bot/callbacks.py registers it as Kind.LETTER.
 LETTER_KIND = Kind.LETTER
 NO_SESSION = "-"  # a letter started from the Learn menu: no answers to fill it in from
+# Letters after which the school sends a consent form: their advice offers the evaluation
+# clock ("Not signed yet" there says the time starts when the school gets the signed form).
+STARTS_THE_CLOCK = frozenset({"evaluation"})
 # The informational buttons a parent may press mid-letter without losing it.
 KEEPS_THE_LETTER = frozenset(
     {Kind.WHY, Kind.DETAILS, Kind.EXPLAIN, Kind.BOOK, Kind.FREE_HELP, Kind.PRIVACY, Kind.LEARN}
@@ -284,7 +287,11 @@ class LetterDesk:
             Attachment(made.pdf.filename, made.pdf.data, pack.t("letters.flow.caption_pdf")),
         ]
         advice = pack.t("letters.flow.advice", next=pack.t(f"letters.flow.next.{letter.letter_id}"))
-        reply.add(Screen(advice, (self._book_row(pack), *self._menu_row(pack))))
+        rows = (self._book_row(pack), *self._menu_row(pack))
+        if letter.letter_id in STARTS_THE_CLOCK:
+            track = Action(Kind.DEADLINE, ("i",))
+            rows = ((Button(pack.t("followup.deadline.track_button"), track),), *rows)
+        reply.add(Screen(advice, rows))
         return reply
 
     # --- screens --------------------------------------------------------------------------------

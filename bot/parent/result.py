@@ -2,7 +2,8 @@
 
 The first message holds what a parent needs to act: the red flags (above the conclusion),
 the title, one or two sentences, up to three reasons, the first step, the Book and Free
-help buttons, and "Write the letter" when the first step is a request. Everything else
+help buttons, "⏰ Track the deadline" when the first step is to track the school's timeline,
+and "Write the letter" when the first step is a request. Everything else
 (every step, the red flags in full, another outcome the answers point to, the full
 disclaimer) is one tap away. Pure: no Telegram and no storage, so the content check renders
 every possible result with the same code the bot uses.
@@ -53,12 +54,15 @@ def first_screen(
     *,
     replace: bool,
     letter_row: tuple[Button, ...] = (),
+    deadline_row: tuple[Button, ...] = (),
 ) -> Screen:
     """The result as it first appears; reasons give way, last first, to fit one screen
-    (they are all in the details). `letter_row`: "Write the letter", under Book and Free
-    help, when the result's next step is a request."""
+    (they are all in the details). Under Book and Free help: `deadline_row` ("⏰ Track the
+    deadline") when the first step is to track the school's timeline, and `letter_row`
+    ("Write the letter") when it is a request."""
     rows = (
         book_row(pack, session_id),
+        *((deadline_row,) if deadline_row else ()),
         *((letter_row,) if letter_row else ()),
         (Button(pack.t("buttons.details"), Action(Kind.DETAILS, (session_id,))),),
     )
@@ -76,6 +80,7 @@ def details_screen(
     session_id: str,
     *,
     letter_row: tuple[Button, ...] = (),
+    deadline_row: tuple[Button, ...] = (),
 ) -> Screen:
     """Every step, the red flags in full, what else the answers point to, the disclaimer."""
     words = pack.outcomes[decision.outcome_id]
@@ -91,6 +96,7 @@ def details_screen(
     parts.append(f"<i>{pack.t('disclaimer')}</i>")
     rows = (
         book_row(pack, session_id),
+        *((deadline_row,) if deadline_row else ()),
         *((letter_row,) if letter_row else ()),
         (Button(pack.t("subscribe.outcome_button"), Action(Kind.TIPS_OFFER)),),
         (

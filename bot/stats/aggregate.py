@@ -1,8 +1,8 @@
 """Aggregate screening statistics for staff: counted in SQL, small cells suppressed.
 
 Every figure is a GROUP BY over the anonymous tables (outcome_counts, the rollup of outcomes;
-sessions, booking_presses, subscription_events, broadcasts); Python only reshapes the few
-hundred grouped rows.
+sessions, booking_presses, subscription_events, broadcasts, letters_made, checkins and
+follow_through_counts); Python only reshapes the few hundred grouped rows.
 `compute_stats` returns raw counts (`Stats`); `Stats.to_json()` is the only view that may
 leave this module, and every output (Telegram, table, JSON, CSV, export, chart) is built
 from it.
@@ -25,6 +25,15 @@ Periods are inclusive day ranges compared with the `day` columns, which hold the
 screening started as `Storage.today()` dates it (the time of day is never stored). A period
 ending "today" takes today from that same function, so the last day in a title and the last
 bucket of the timeline are always the same day.
+
+Follow-through (bot/followup/store.py) counts by other days, one rule each:
+- deadlines set, reminders sent and check-ins offered (a parent said yes) are the daily counts
+  of follow_through_counts, on the day each happened; an offer later cancelled still counts;
+- check-ins sent, answered, "asked the school" and "the school agreed" all count on the day
+  the check-in was sent (`sent_day`), with its answers whenever they came: one group of
+  parents, so every figure of it is part of the one before (agreed <= asked <= answered <=
+  sent) and no rate goes over 100 %. "Answered" means "Did you ask the school?" was
+  answered; a check-in never delivered (failed, blocked) was not sent.
 """
 
 from __future__ import annotations
@@ -180,6 +189,10 @@ class Stats:
     broadcast_messages: int = 0
     # (type, language) -> letters made (bot/storage.py letters_made; counts only)
     letters: dict[tuple[str, str], int] = field(default_factory=dict)
+    # event -> count: deadline_set, reminder_sent, checkin_offered (follow_through_counts)
+    follow_events: dict[str, int] = field(default_factory=dict)
+    # outcome id -> (check-ins sent, answered, asked the school, the school agreed)
+    checkins: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
 
     @property
     def sessions_started(self) -> int:
@@ -237,6 +250,7 @@ class Stats:
                 "messages_delivered": s.cell(self.broadcast_messages),
             },
             "letters": _letters(s, self.letters),
+            "follow_through": _follow_through(s, self.follow_events, self.checkins),
         }
 
 
@@ -252,6 +266,40 @@ def _letters(s: Suppressor, made: Mapping[tuple[str, str], int]) -> dict[str, An
         "total": s.cell(sum(made.values())),
         "by_type": {name: s.cell(n) for name, (n,) in s.fold(_single(by_type))},
         "by_language": {name: s.cell(n) for name, (n,) in s.fold(_single(by_language))},
+    }
+
+
+def _follow_through(
+    s: Suppressor, events: Mapping[str, int], checkins: Mapping[str, tuple[int, int, int, int]]
+) -> dict[str, Any]:
+    """Deadlines, reminders and check-ins (the module docstring says which day each counts
+    on), with the check-ins by outcome folded like every other breakdown."""
+    sent, answered, asked, agreed = _add(4, checkins.values())
+    return {
+        "deadlines_set": s.cell(events.get("deadline_set", 0)),
+        "reminders_sent": s.cell(events.get("reminder_sent", 0)),
+        "checkins_offered": s.cell(events.get("checkin_offered", 0)),
+        "checkins_sent": s.cell(sent),
+        "checkins_answered": s.cell(answered),
+        "asked_school": s.cell(asked),
+        "school_agreed": s.cell(agreed),
+        "answered_of_sent": s.rate(answered, sent),
+        "asked_of_answered": s.rate(asked, answered),
+        "agreed_of_asked": s.rate(agreed, asked),
+        # The figure the practice never had: of the parents who told us, how many got the
+        # school to agree to an evaluation or a meeting.
+        "agreed_of_answered": s.rate(agreed, answered),
+        "by_outcome": {
+            name or "(none)": {
+                "sent": s.cell(n),
+                "answered": s.cell(told),
+                "asked_school": s.cell(yes),
+                "school_agreed": s.cell(agreed_here),
+                "asked_of_answered": s.rate(yes, told),
+                "agreed_of_answered": s.rate(agreed_here, told),
+            }
+            for name, (n, told, yes, agreed_here) in s.fold(checkins)
+        },
     }
 
 
@@ -489,7 +537,44 @@ def compute_stats(
         ).fetchone()
     # Letters made (m010); a database from before letters counts none.
     stats.letters = letters_made(db, since, until)
+    # Follow-through (m011); a database from before it counts none.
+    stats.follow_events, stats.checkins = follow_through(db, since, until)
     return stats
+
+
+# Check-ins by the day they were sent, with their answers (see the module docstring). A
+# check-in still `attempted` has no sent_day yet; `unknown` may have arrived, as the
+# checkin_sent count has it.
+_CHECKINS = """
+SELECT COALESCE(outcome_id, ''), COUNT(*), COUNT(asked),
+    COUNT(CASE WHEN asked = 'yes' THEN 1 END),
+    COUNT(CASE WHEN asked = 'yes' AND school_said = 'agreed' THEN 1 END)
+FROM checkins WHERE status IN ('sent', 'unknown', 'answered', 'expired') AND {where}
+GROUP BY outcome_id
+"""
+
+
+def follow_through(
+    db: Database, since: dt.date | None, until: dt.date | None
+) -> tuple[dict[str, int], dict[str, tuple[int, int, int, int]]]:
+    """The period's follow-through counts by event, and its check-ins by outcome:
+    (sent, answered, asked the school, the school agreed). Empty before m011."""
+    events: dict[str, int] = {}
+    checkins: dict[str, tuple[int, int, int, int]] = {}
+    if _has(db, "follow_through_counts"):
+        where, params = _range("day", since, until)
+        for event, count in db.execute(
+            f"SELECT event, SUM(count) FROM follow_through_counts WHERE {where} GROUP BY event",
+            params,
+        ):
+            events[str(event)] = int(count or 0)
+    if _has(db, "checkins"):
+        where, params = _range("sent_day", since, until)
+        for outcome_id, sent, answered, asked, agreed in db.execute(
+            _CHECKINS.format(where=where), params
+        ):
+            checkins[str(outcome_id)] = (int(sent), int(answered), int(asked), int(agreed))
+    return events, checkins
 
 
 def _bounds(since: dt.date | None, until: dt.date | None, zone: dt.tzinfo) -> tuple[float, float]:

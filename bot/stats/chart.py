@@ -2,13 +2,15 @@
 
 The panels are a list (`PANELS`): each is one function that reads the suppressed JSON and
 returns a `Panel` (its title, its height, how to draw it), or None when the JSON has no
-figures for it. Adding a panel (the follow-through figures, once the JSON has a
-`follow_through` section) is one more such function in the list. Today:
+figures for it. Adding a panel is one more such function in the list. Today:
 
 1. screenings started and finished over time (days, weeks or months, as the period needs);
 2. where unfinished screenings stopped, in the order of the questions (the drop-off);
 3. the outcomes of finished screenings;
-4. who tapped "Book" after their result: all results, then by outcome, as a share.
+4. who tapped "Book" after their result: all results, then by outcome, as a share;
+5. the check-ins answered: of those parents, the share who asked the school and the share
+   whose school agreed, all together then by outcome (only in a period with enough
+   check-ins sent to show).
 
 Drawn from the suppressed JSON only (`Stats.to_json()`), so a small count can never appear:
 such a bar is not drawn and its label reads "<5"; a rate shows only when both its counts do.
@@ -29,6 +31,7 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from bot.stats.aggregate import OTHER
@@ -46,10 +49,19 @@ GAP_PX = 60  # between panels
 MARGIN_PX = 20  # under the last panel
 BARS_LEFT, TIMELINE_LEFT, RIGHT = 0.4, 0.1, 0.93  # figure fractions: names need room
 MAX_BARS = 8  # more rows join "other" on the chart (the summary and the files list all)
+MAX_PAIRS = 5  # rows of the follow-through panel, two bars each (all who answered among them)
+PAIR_ROW = 2.4  # a follow-through row's height in UNIT_PX: two bars, each with its label
+LEGEND_ROW = 1.3  # the legend above the follow-through bars, in UNIT_PX
 
 STARTED_COLOR, FINISHED_COLOR = "#9ecae1", "#08519c"
 FUNNEL_COLOR, OUTCOME_COLOR = "#d1495b", "#00798c"
 BOOKING_COLOR, TRACK_COLOR = "#6a51a3", "#ececec"
+ASKED_COLOR, AGREED_COLOR = "#a1d99b", "#006d2c"
+# A follow-through row's two bars: (cell, colour, words inside the bar, above or below).
+PAIR_BARS = (
+    ("asked_school", ASKED_COLOR, "black", 1),
+    ("school_agreed", AGREED_COLOR, "white", -1),
+)
 TITLE_SIZE, LABEL_SIZE, VALUE_SIZE = 30, 21, 22
 TITLE_WIDTH = 42  # characters on one line of a panel's title
 LABEL_WIDTH = 28  # characters on one line of a bar's name
@@ -65,6 +77,10 @@ DEFAULT_WORDS = {
     "all_results": "All results",
     "rate": "{rate} · {count} of {total}",
     "count_of": "{count} of {total}",
+    "followup": "Check-ins answered: asked the school, and the school agreed",
+    "followup_all": "All who answered",
+    "followup_asked": "asked the school",
+    "followup_agreed": "the school agreed",
     "hidden": "Fewer than {min_cell}: not shown, so that no one can be picked out",
     "other": "other",
     "all_together": "all together",
@@ -204,9 +220,42 @@ def booking_panel(chart: Chart) -> Panel | None:
     )
 
 
-# The chart, top to bottom. A follow-through panel (a later issue) goes here: one function
-# that returns None while the JSON has no `follow_through` section.
-PANELS: list[PanelMaker] = [timeline_panel, dropoff_panel, outcomes_panel, booking_panel]
+def follow_through_panel(chart: Chart) -> Panel | None:
+    """Of the parents who answered a check-in: the share who asked the school and the share
+    whose school agreed; all together, then by outcome. None while too few check-ins went
+    out to show (or the JSON predates them): the summary says "<5" for those."""
+    figures = chart.data.get("follow_through")
+    if not figures or not isinstance(figures["checkins_sent"], int):
+        return None
+    title = chart.words["followup"]
+    if not isinstance(figures["checkins_answered"], int):
+        return _hidden(chart, title)
+    everyone = {
+        "answered": figures["checkins_answered"],
+        "asked_school": figures["asked_school"],
+        "school_agreed": figures["school_agreed"],
+    }
+    rows: list[tuple[str, Mapping[str, Any]]] = [(chart.words["followup_all"], everyone)]
+    by_outcome = _capped_checkins(chart, list(figures["by_outcome"].items()))
+    if [key for key, _ in by_outcome] != [OTHER]:  # all folded together: the first row says it
+        rows += [(_label(key, chart.names), cells) for key, cells in by_outcome]
+    labels = [label for label, _ in rows]
+    height = round((LEGEND_ROW + sum(_pair_row(label) for label in labels)) * UNIT_PX)
+    return Panel(
+        title,
+        height + 2 * BAR_PAD_PX,
+        lambda ax: _draw_pairs(ax, rows, chart),
+    )
+
+
+# The chart, top to bottom.
+PANELS: list[PanelMaker] = [
+    timeline_panel,
+    dropoff_panel,
+    outcomes_panel,
+    booking_panel,
+    follow_through_panel,
+]
 
 
 # --- panel helpers ------------------------------------------------------------------------------
@@ -285,6 +334,35 @@ def _capped_rates(
     return [(key, cells) for key, cells in items if key in kept] + [(OTHER, joined)]
 
 
+def _capped_checkins(
+    chart: Chart, items: list[tuple[str, Mapping[str, Any]]]
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """At most MAX_PAIRS - 1 outcome rows: those with the fewest answers join "other", whose
+    counts are sums only where every part is shown (else the marker, as for booking)."""
+    if len(items) <= MAX_PAIRS - 1:
+        return items
+    ranked = sorted(
+        (item for item in items if item[0] != OTHER), key=lambda kv: -_number(kv[1]["answered"])
+    )
+    kept = {key for key, _ in ranked[: MAX_PAIRS - 2]}
+    merged = [cells for key, cells in items if key not in kept]
+    joined = {
+        name: sum(c[name] for c in merged)
+        if all(isinstance(c[name], int) for c in merged)
+        else chart.marker
+        for name in ("answered", "asked_school", "school_agreed")
+    }
+    return [(key, cells) for key, cells in items if key in kept] + [(OTHER, joined)]
+
+
+def _share(count: Any, total: Any, min_cell: int) -> float | None:
+    """count / total, only when both are shown counts of at least the threshold (the rule of
+    every rate in the JSON, so a joined row shows no more than its parts)."""
+    if not (isinstance(count, int) and isinstance(total, int)):
+        return None
+    return count / total if min(count, total) >= min_cell and total else None
+
+
 def _number(value: Any) -> int:
     """The drawable length of a cell: a hidden ("<5") cell draws nothing."""
     return value if isinstance(value, int) else 0
@@ -302,21 +380,31 @@ def _row(label: str) -> float:
     return 0.75 * (label.count("\n") + 1) + 0.65
 
 
+def _pair_row(label: str) -> float:
+    """A follow-through row's height in UNIT_PX: its two bars, or its name if taller."""
+    return max(PAIR_ROW, _row(label))
+
+
 def _bars_px(labels: Sequence[str]) -> int:
     """The plot height of a bar panel with these names."""
     return round(sum(_row(label) for label in labels) * UNIT_PX) + 2 * BAR_PAD_PX
 
 
-def _bar_axes(ax: Axes, labels: Sequence[str]) -> list[float]:
-    """Names on the left, no frame but the left line; the first item on top."""
+def _bar_axes(
+    ax: Axes, labels: Sequence[str], row: Callable[[str], float] = _row, top: float = 0.0
+) -> list[float]:
+    """Names on the left, no frame but the left line; the first item on top, under `top`
+    units of room (a legend's)."""
     ax.spines[["top", "right", "bottom"]].set_visible(False)
     ax.tick_params(axis="x", bottom=False, labelbottom=False)
-    rows = [_row(label) for label in labels]
+    rows = [row(label) for label in labels]
     total = sum(rows)
-    positions = [total - sum(rows[:i]) - row / 2 for i, row in enumerate(rows)]
+    positions = [total - sum(rows[:i]) - height / 2 for i, height in enumerate(rows)]
     ax.set_yticks(positions, labels, fontsize=LABEL_SIZE, linespacing=0.95)
     pad = BAR_PAD_PX / UNIT_PX
-    ax.set_ylim(-pad, total + pad)
+    ax.set_ylim(-pad, total + top + pad)
+    if top:  # the left line stops under the legend
+        ax.spines["left"].set_bounds(-pad, total + pad)
     return positions
 
 
@@ -352,6 +440,40 @@ def _draw_rates(
         ax.text(share - 2 if inside else share + 2, y, label, va="center",
                 ha="right" if inside else "left", fontsize=VALUE_SIZE,
                 color="white" if inside else "black")  # fmt: skip
+
+
+def _draw_pairs(ax: Axes, rows: Sequence[tuple[str, Mapping[str, Any]]], chart: Chart) -> None:
+    """Two shares per row on 0–100 % tracks, of those who answered: asked the school (light),
+    the school agreed (dark); a hidden count draws no bar and reads "<5 of 20"."""
+    words, k = chart.words, int(chart.data["min_cell"])
+    positions = _bar_axes(ax, [label for label, _ in rows], _pair_row, top=LEGEND_ROW)
+    ax.set_xlim(0, 100)
+    half = BAR_WIDTH / 2 + 0.07  # each bar's middle, above and below the row's middle
+    for y, (_, cells) in zip(positions, rows, strict=True):
+        total = cells["answered"]
+        for key, color, ink, side in PAIR_BARS:
+            at, count = y + side * half, cells[key]
+            ax.barh([at], [100], color=TRACK_COLOR, height=BAR_WIDTH)
+            rate = _share(count, total, k)
+            if rate is None:
+                label = words["count_of"].format(count=count, total=total)
+                ax.text(2, at, label, va="center", fontsize=VALUE_SIZE)
+                continue
+            share = rate * 100
+            ax.barh([at], [share], color=color, height=BAR_WIDTH)
+            label = words["rate"].format(rate=f"{share:.0f}%", count=count, total=total)
+            inside = share >= 55
+            ax.text(share - 2 if inside else share + 2, at, label, va="center",
+                    ha="right" if inside else "left", fontsize=VALUE_SIZE,
+                    color=ink if inside else "black")  # fmt: skip
+    # The legend starts at the titles' left margin, above the names and the bars.
+    left = (0.03 - BARS_LEFT) / (RIGHT - BARS_LEFT)
+    handles = [
+        Patch(color=ASKED_COLOR, label=words["followup_asked"]),
+        Patch(color=AGREED_COLOR, label=words["followup_agreed"]),
+    ]
+    ax.legend(handles=handles, fontsize=LABEL_SIZE, frameon=False, loc="upper left", ncols=2,
+              bbox_to_anchor=(left, 1.0), borderaxespad=0.0, columnspacing=3.0)  # fmt: skip
 
 
 def _draw_timeline(

@@ -138,7 +138,7 @@ def render_table(
     data: dict[str, Any], *, question_order: Sequence[str] = (), timezone: str = "UTC"
 ) -> str:
     """A readable terminal table, one block per aggregate."""
-    from bot.stats.export import summary_rows, tables
+    from bot.stats.export import follow_through_rows, summary_rows, tables
 
     since, until = data["period"]["since"], data["period"]["until"]
     k = data["min_cell"]
@@ -148,8 +148,14 @@ def render_table(
         " small groups fold into 'other')",
         "",
     ]
-    summary = [(name.replace("_", " "), value) for name, value in summary_rows(data)[2:-1]]
-    lines += _aligned("Summary", ["measure", "value"], summary)
+    follow_through = follow_through_rows(data["follow_through"])
+    apart = {name for name, _ in follow_through}  # their own block, with the one below
+
+    def readable(rows: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        return [(name.replace("_", " "), value) for name, value in rows]
+
+    summary = [row for row in summary_rows(data)[2:-1] if row[0] not in apart]
+    lines += _aligned("Summary", ["measure", "value"], readable(summary))
     named = tables(data, question_order=question_order)
     unit = data["timeline"]["unit"] or "day"
     for file, title in (
@@ -164,6 +170,14 @@ def render_table(
     ):
         header, rows = named[file]
         lines += _aligned(title, [h.replace("_", " ") for h in header], rows)
+    lines += _aligned(
+        "Follow-through (deadlines, reminders and offers by the day they happened;"
+        " check-ins and their answers by the day the check-in was sent)",
+        ["measure", "value"],
+        readable(follow_through),
+    )
+    header, rows = named["followup_by_outcome.csv"]
+    lines += _aligned("Check-ins by outcome", [h.replace("_", " ") for h in header], rows)
     return "\n".join(lines).rstrip() + "\n"
 
 

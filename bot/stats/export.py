@@ -48,7 +48,24 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, Any]]:
         ("broadcasts_cancelled", broadcasts["cancelled"]),
         ("broadcast_messages_delivered", broadcasts["messages_delivered"]),
         ("letters_made", data["letters"]["total"]),
+        *follow_through_rows(data["follow_through"]),
         ("suppressed_below", data["min_cell"]),
+    ]
+
+
+def follow_through_rows(figures: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Deadlines, reminders and check-ins; each rate says what it is a share of."""
+    return [
+        ("deadlines_set", figures["deadlines_set"]),
+        ("reminders_sent", figures["reminders_sent"]),
+        ("checkins_offered", figures["checkins_offered"]),
+        ("checkins_sent", figures["checkins_sent"]),
+        ("checkins_answered", figures["checkins_answered"]),
+        ("asked_school", figures["asked_school"]),
+        ("school_agreed", figures["school_agreed"]),
+        ("checkins_answered_of_sent", figures["answered_of_sent"]),
+        ("asked_school_of_answered", figures["asked_of_answered"]),
+        ("school_agreed_of_asked", figures["agreed_of_asked"]),
     ]
 
 
@@ -120,6 +137,14 @@ def tables(
         "letters_by_language.csv": (
             ["language", "letters_made"],
             [[k, n] for k, n in data["letters"]["by_language"].items()],
+        ),
+        # Check-ins counted on the day they were sent, with their answers.
+        "followup_by_outcome.csv": (
+            header("outcome_id", "sent", "answered", "asked_school", "school_agreed"),
+            [
+                [*key(k), v["sent"], v["answered"], v["asked_school"], v["school_agreed"]]
+                for k, v in data["follow_through"]["by_outcome"].items()
+            ],
         ),
     }
 

@@ -37,6 +37,10 @@ def chart_words(pack: LanguagePack, title: str) -> dict[str, str]:
         "all_results",
         "rate",
         "count_of",
+        "followup",
+        "followup_all",
+        "followup_asked",
+        "followup_agreed",
     )
     words = {key: pack.t(f"stats.chart_{key}") for key in keys}
     return words | {
@@ -190,6 +194,7 @@ def summary_text(
         )
     )
     parts.append(_letters_part(data["letters"], pack, labels, languages))
+    parts.append(_follow_through_part(data["follow_through"], pack))
     parts.append(pack.t("stats.footer", min_cell=data["min_cell"], timezone=timezone))
     return "\n\n".join(part.strip() for part in parts)
 
@@ -214,3 +219,19 @@ def _letters_part(
             parts.append(f"{html.escape(shown)} {_show(count)}")
         lines.append(pack.t("stats.letters_languages", languages=" · ".join(parts)))
     return "\n".join(lines)
+
+
+def _follow_through_part(figures: Mapping[str, Any], pack: LanguagePack) -> str:
+    """Deadlines and reminders, check-ins, and the headline: of the parents who answered, how
+    many asked the school, and how often the school agreed (by outcome: the chart, the files)."""
+    return pack.t(
+        "stats.follow_through",
+        deadlines=_show(figures["deadlines_set"]),
+        reminders=_show(figures["reminders_sent"]),
+        offered=_show(figures["checkins_offered"]),
+        sent=_show(figures["checkins_sent"]),
+        answered=_show(figures["checkins_answered"]),
+        answered_rate=_show(figures["answered_of_sent"]),
+        asked=_show(figures["asked_school"]),
+        agreed=_show(figures["school_agreed"]),
+    )

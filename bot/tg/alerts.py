@@ -18,7 +18,7 @@ from bot.logs import where
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
-During = Literal["update", "job", "broadcasts"]
+During = Literal["update", "job", "broadcasts", "notices"]
 
 
 class StaffAlerts:

@@ -34,6 +34,7 @@ from bot.callbacks import STAFF_KINDS, Kind, kind_of
 from bot.config import Settings
 from bot.content import Content
 from bot.delivery import Delivery, Outgoing, Priority
+from bot.followup.engine import FollowUpEngine
 from bot.health import Health, write_heartbeat
 from bot.lease import RENEW_EVERY, Lease
 from bot.stats.worker import Runner, StatsWorker
@@ -49,6 +50,7 @@ from bot.tg.handlers import (
     broadcasts_list,
     errors,
     export,
+    followup,
     guards,
     letters,
     screening,
@@ -175,6 +177,16 @@ def build_application(
         on_failure=lambda error: _broadcasts_failed(app, error),
         tz=settings.tz,
     )
+    # Reminders and check-ins: through the Sender itself (not the BroadcastGate), at notice
+    # priority, so they go before broadcasts and share the one bot-wide budget.
+    app.followup_engine = FollowUpEngine(
+        services.conversation.followups,
+        app.sender,
+        compose=services.conversation.notices.compose,
+        settings=settings,
+        sleep=pace_sleep or asyncio.sleep,
+        on_failure=lambda error: _notices_failed(app, error),
+    )
     _add_handlers(app, services, pace)
     if sweep_expired and app.job_queue is not None:
         app.job_queue.run_repeating(jobs.sweep_expired, interval=EXPIRY_SWEEP_SECONDS, first=10)
@@ -272,6 +284,12 @@ def _broadcasts_failed(app: BotApplication, error: BaseException) -> None:
     app.alerts.report(error, "broadcasts")
 
 
+def _notices_failed(app: BotApplication, error: BaseException) -> None:
+    """The follow-through engine met an unexpected error (it goes on): counted, staff told."""
+    app.health.note_error(type(error).__name__)
+    app.alerts.report(error, "notices")
+
+
 def _until_stopped(updater: Updater) -> Callable[[], bool]:
     """True until polling, once started, has stopped (tests that never start it: True)."""
     started = False
@@ -312,6 +330,8 @@ def _add_handlers(app: BotApplication, services: Services, pace: dict[str, Any])
             CommandHandler("privacy", start.privacy),
             CommandHandler("language", start.language),
             CommandHandler("forget", start.forget),
+            CommandHandler("deadlines", followup.deadlines),
+            CommandHandler("mydata", followup.mydata),
             CommandHandler("subscribe", subscribe.subscribe),
             CommandHandler(["stop", "unsubscribe"], subscribe.stop),
             CommandHandler("whoami", whoami.whoami),
@@ -351,8 +371,8 @@ def _add_handlers(app: BotApplication, services: Services, pace: dict[str, Any])
 
 
 async def _post_init(app: Any) -> None:
-    """Keep the lease, set the command menus, then start the broadcast engine (it resumes
-    unfinished work)."""
+    """Keep the lease, set the command menus, then start the broadcast and follow-through
+    engines (they resume unfinished work)."""
     if app.lease is not None:
         app.lease_task = asyncio.create_task(_keep_lease(app), name="lease")
         _beat(app)  # `iep-bot status` says "running" from the start, not after RENEW_EVERY
@@ -365,6 +385,7 @@ async def _post_init(app: Any) -> None:
         if isinstance(outcome, BaseException):
             raise outcome
     app.engine.start()
+    app.followup_engine.start()
 
 
 async def _post_stop(app: Any) -> None:
@@ -384,6 +405,7 @@ async def _post_stop(app: Any) -> None:
     # Beside the broadcast drain below: a chart or an export being made is sent (within
     # bot/stats/worker.py STOP_SECONDS), then the statistics worker process stops.
     statistics = asyncio.create_task(app.stats_worker.finish())
+    notices = asyncio.create_task(app.followup_engine.stop(drain=BROADCAST_DRAIN_SECONDS))
     gate = app.engine.sender
     if isinstance(gate, BroadcastGate) and not await gate.drain(BROADCAST_DRAIN_SECONDS):
         log.warning(
@@ -392,6 +414,12 @@ async def _post_stop(app: Any) -> None:
             BROADCAST_DRAIN_SECONDS,
         )
     await statistics
+    if not await notices:
+        log.warning(
+            "a reminder or check-in was still on its way after %.0f s: it is counted unknown"
+            " at the next start, never sent twice",
+            BROADCAST_DRAIN_SECONDS,
+        )
     await app.engine.stop()
 
 
@@ -399,6 +427,7 @@ async def _post_shutdown(app: Any) -> None:
     """Stop the broadcast engine if it still runs (start-up failed: nothing is on its way),
     write the last heartbeat, then hand the lease back so a successor starts at once."""
     await app.engine.stop()
+    await app.followup_engine.stop()
     app.stats_worker.close()  # start-up failed, or post_stop already did it
     if app.lease_task is not None:
         app.lease_task.cancel()

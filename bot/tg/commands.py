@@ -10,6 +10,8 @@ PARENT_COMMANDS = (
     "language",
     "subscribe",
     "stop",
+    "deadlines",
+    "mydata",
     "forget",
 )
 # Shown only in staff chats, after the parent commands (descriptions: staff.commands.*).

@@ -18,6 +18,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.broadcast.engine import DeliveryEngine
+from bot.followup.engine import FollowUpEngine
 from bot.health import Figures, Health
 from bot.lease import Lease
 from bot.parent.conversation import Chat
@@ -69,6 +70,7 @@ class BotApplication(Application[Any, "BotContext", Any, Any, Any, Any]):
     services: Services
     sender: TelegramSender
     engine: DeliveryEngine
+    followup_engine: FollowUpEngine  # reminders and check-ins (bot/followup/engine.py)
     activity: ParentActivity
     lease: Lease | None  # held while `iep-bot run` runs (bot/lease.py); None in tests
     lease_task: asyncio.Task[None] | None  # renews it

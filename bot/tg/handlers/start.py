@@ -43,5 +43,6 @@ def language(conversation: Conversation, chat: Chat, _: BotContext) -> Reply:
 
 @replies
 def forget(conversation: Conversation, chat: Chat, _: BotContext) -> Reply:
-    """Delete everything kept about this chat: saved place, language choice, tips."""
+    """Delete everything kept about this chat: saved place, language, tips, deadline,
+    check-in, a letter being written."""
     return conversation.forget(chat)
