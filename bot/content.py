@@ -426,6 +426,22 @@ def load_content(root: Path = DEFAULT_CONTENT_DIR) -> Content:
 # --- checks shared by the loader, `iep-bot content check` and the tests ------------------
 
 
+def plain_text(node: Mapping[str, Any], key: str, source: str, where: str) -> str:
+    """`node[key]` as stripped text, or a ContentError naming the file and the key: for the
+    loaders of other content files (letters, timelines), whose words are not Telegram HTML."""
+    value = node.get(key) if isinstance(node, Mapping) else None
+    if not isinstance(value, str | int | float) or not str(value).strip():
+        raise ContentError(source, f"{where}.{key}".lstrip("."), "missing or not text")
+    return str(value).strip()
+
+
+def mapping_at(value: Any, source: str, key: str, *, empty_ok: bool = True) -> Mapping[str, Any]:
+    """`value` if it is a mapping (and not empty, unless `empty_ok`), else a ContentError."""
+    if not isinstance(value, Mapping) or not (value or empty_ok):
+        raise ContentError(source, key, "expected a mapping")
+    return value
+
+
 def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 

@@ -19,6 +19,18 @@ TO_IEP_EVALUATION = [
     "Yes",
     "No, we never asked",
 ]
+# The same answers as a Spanish-reading parent taps them.
+TO_IEP_EVALUATION_ES = [
+    "En kínder o un grado mayor",
+    "Ninguno",
+    "Aprueba, pero no avanza",
+    "Sí",
+    "A veces",
+    "No",
+    "No",
+    "Sí",
+    "No, nunca la pedimos",
+]
 # The same screening, "No thanks" to the check-in offered under the result, then the result's
 # details and "Start over": a loop a parent can tap for ever (the benchmarks' parents).
 SCREENING_LOOP = [*TO_IEP_EVALUATION, "No thanks", "Next steps and details", "Start over"]

@@ -8,22 +8,10 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from tests.botenv import BotEnv
-from tests.parents import TO_IEP_EVALUATION, finish
+from tests.parents import TO_IEP_EVALUATION, TO_IEP_EVALUATION_ES, finish
 from tests.stats_helpers import after_period, staff_client
 
 CHICAGO = ZoneInfo("America/Chicago")
-# The Spanish labels of TO_IEP_EVALUATION, question by question.
-A_EVALUACION_IEP = [
-    "En kínder o un grado mayor",
-    "Ninguno",
-    "Aprueba, pero no avanza",
-    "Sí",
-    "A veces",
-    "No",
-    "No",
-    "Sí",
-    "No, nunca la pedimos",
-]
 ANA = 987_650_002_468  # distinctive: found in a dump only if kept
 EVALUATION_UNDER_WAY = [*TO_IEP_EVALUATION[:-1], "Yes, it is under way"]
 
@@ -58,7 +46,7 @@ async def test_a_deadline_then_check_ins_then_the_figures_staff_see(env: BotEnv)
         assert "I will write on Saturday, December 26, 2026." in parent.last_text
     for parent in spanish:
         await parent.send("/start")
-        for label in ["Empezar las preguntas", *A_EVALUACION_IEP]:
+        for label in ["Empezar las preguntas", *TO_IEP_EVALUATION_ES]:
             await parent.press(label)
         await parent.press("Sí, escríbanme")
         assert "sábado 26 de diciembre de 2026" in parent.last_text

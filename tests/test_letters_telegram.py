@@ -15,7 +15,13 @@ from bot.logs import configure_logging
 from tests.botenv import BotEnv
 from tests.conftest import STAFF_ID
 from tests.fakebot import ChatClient
-from tests.parents import CHECKIN_OFFERS, TO_IEP_EVALUATION, finish, result_message
+from tests.parents import (
+    CHECKIN_OFFERS,
+    TO_IEP_EVALUATION,
+    TO_IEP_EVALUATION_ES,
+    finish,
+    result_message,
+)
 
 # Distinctive, so that finding one anywhere means it was kept.
 PARENT = "Philippa Quennell-Ashbury"
@@ -122,17 +128,7 @@ async def test_both_languages_send_the_english_letter_then_the_spanish(env: BotE
     maria = env.client(language_code="es")
     await maria.send("/start")
     await maria.press("Empezar las preguntas")
-    for label in [
-        "En kínder o un grado mayor",
-        "Ninguno",
-        "Aprueba, pero no avanza",
-        "Sí",
-        "A veces",
-        "No",
-        "No",
-        "Sí",
-        "No, nunca la pedimos",
-    ]:
+    for label in TO_IEP_EVALUATION_ES:
         await maria.press(label)
     await maria.press_on(result_message(maria).message_id, "✍️ Escribir la carta")
     await maria.press("Las dos, lado a lado")

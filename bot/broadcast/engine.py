@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -24,13 +23,12 @@ from zoneinfo import ZoneInfo
 from bot.broadcast.message import render_text
 from bot.broadcast.queue import BroadcastRow, Broadcasts
 from bot.broadcast.status import eta_seconds, status_screen
-from bot.busy import DatabaseBusy, is_busy, patiently
+from bot.busy import patiently
 from bot.content import REFERENCE_LANGUAGE, Content
 from bot.delivery import BotRefused, Outgoing, Priority, Sender, Status
-from bot.logs import log_failure
 from bot.storage import Clock
 from bot.views import Screen
-from bot.workers import work_through
+from bot.workers import keep_working, work_through
 
 log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
@@ -94,31 +92,15 @@ class DeliveryEngine:
 
     async def run(self) -> None:
         """Forever: send what is due, then look again after a short pause."""
-        while True:
-            try:
-                worked = await self.work()
-            except asyncio.CancelledError:
-                raise
-            except BotRefused:
-                # Nothing was sent and nothing marked failed; the bot itself is down too.
-                # Look again now and then rather than log a traceback every 2 s.
-                log.error("Telegram refuses the bot token; broadcasts wait until it works")
-                await self.sleep(self.settings.idle_poll * 30)
-                continue
-            except (DatabaseBusy, sqlite3.OperationalError) as exc:
-                if not isinstance(exc, DatabaseBusy) and not is_busy(exc):
-                    log_failure(log, "broadcast engine error; retrying shortly", exc)
-                    self.on_failure(exc)
-                else:
-                    log.warning("database busy; broadcasts go on shortly")
-                worked = False
-            except Exception as exc:
-                # The engine must outlive any one bad broadcast; the error is logged once.
-                log_failure(log, "broadcast engine error; retrying shortly", exc)
-                self.on_failure(exc)
-                worked = False
-            if not worked:
-                await self.sleep(self.settings.idle_poll)
+        await keep_working(
+            self.work,
+            what="broadcasts",
+            log=log,
+            idle=lambda: self.settings.idle_poll,
+            refused_pause=self.settings.idle_poll * 30,
+            sleep=self.sleep,
+            on_failure=self.on_failure,
+        )
 
     async def work(self) -> bool:
         """Process every due broadcast until it is done, paused or cancelled."""

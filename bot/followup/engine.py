@@ -23,13 +23,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.busy import DatabaseBusy, is_busy, patiently
+from bot.busy import patiently
 from bot.config import Settings
 from bot.delivery import BotRefused, Outgoing, Priority, Sender, Status
 from bot.followup.store import FAILED, PENDING, SKIPPED, FollowUps, Notice
 from bot.logs import log_failure
 from bot.storage import Clock
-from bot.workers import work_through
+from bot.workers import keep_working, work_through
 from flows.schedule import local_time, release_time
 
 log = logging.getLogger(__name__)
@@ -121,35 +121,21 @@ class FollowUpEngine:
 
     async def run(self) -> None:
         """Forever: send what is due, then sleep until there may be more."""
-        poll = self.engine_settings.idle_poll
-        while True:
-            try:
-                worked = await self.work()
-            except asyncio.CancelledError:
-                raise
-            except BotRefused:
-                # Nothing was sent and nothing marked failed; the bot itself is down too.
-                log.error("Telegram refuses the bot token; reminders and check-ins wait")
-                await self.sleep(poll * 30)
-                continue
-            except (DatabaseBusy, sqlite3.OperationalError) as exc:
-                if not isinstance(exc, DatabaseBusy) and not is_busy(exc):
-                    log_failure(log, "follow-through engine error; retrying shortly", exc)
-                    self.on_failure(exc)
-                else:
-                    log.warning("database busy; reminders and check-ins go on shortly")
-                worked = False
-            except Exception as exc:
-                # The engine must outlive any one bad notice; the error is logged once.
-                log_failure(log, "follow-through engine error; retrying shortly", exc)
-                self.on_failure(exc)
-                worked = False
-            if not worked:
-                try:
-                    pause = self.pause()
-                except sqlite3.OperationalError:
-                    pause = poll
-                await self.sleep(pause)
+        await keep_working(
+            self.work,
+            what="reminders and check-ins",
+            log=log,
+            idle=self._idle_seconds,
+            refused_pause=self.engine_settings.idle_poll * 30,
+            sleep=self.sleep,
+            on_failure=self.on_failure,
+        )
+
+    def _idle_seconds(self) -> float:
+        try:
+            return self.pause()
+        except sqlite3.OperationalError:
+            return self.engine_settings.idle_poll
 
     def pause(self) -> float:
         """Seconds an idle engine sleeps: until quiet hours end or the next notice is due,

@@ -18,7 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bot.content import REFERENCE_LANGUAGE, Content, load_yaml
+from bot.content import REFERENCE_LANGUAGE, Content, load_yaml, mapping_at, plain_text
 from bot.followup.typed_dates import N_SLOT, DateReader, DateWords, normalize
 from flows.spec import ContentError
 
@@ -126,16 +126,7 @@ class Timelines:
 
 
 def _mapping(value: Any, source: str, key: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping) or not value:
-        raise ContentError(source, key, "expected a mapping")
-    return value
-
-
-def _text(node: Mapping[str, Any], key: str, source: str, where: str) -> str:
-    value = node.get(key) if isinstance(node, Mapping) else None
-    if not isinstance(value, str | int | float) or not str(value).strip():
-        raise ContentError(source, f"{where}.{key}".lstrip("."), "missing or not text")
-    return str(value).strip()
+    return mapping_at(value, source, key, empty_ok=False)  # every part of the clock is needed
 
 
 def _rule(rid: str, node: Any, source: str) -> TimelineRule:
@@ -159,7 +150,7 @@ def _rule(rid: str, node: Any, source: str) -> TimelineRule:
         raise ContentError(
             source, f"{where}.estimate", f"must be true: {unit.value} depend on the school"
         )
-    return TimelineRule(rid, count, unit, _text(node, "citation", source, where), estimate)
+    return TimelineRule(rid, count, unit, plain_text(node, "citation", source, where), estimate)
 
 
 def _check_vetted(rule: TimelineRule, vetted: Vetted, source: str, where: str) -> None:
@@ -223,7 +214,7 @@ def _split(text: str, source: str, key: str) -> tuple[str, ...]:
 
 
 def _alternatives(node: Mapping[str, Any], key: str, source: str, where: str) -> tuple[str, ...]:
-    return _split(_text(node, key, source, where), source, f"{where}.{key}")
+    return _split(plain_text(node, key, source, where), source, f"{where}.{key}")
 
 
 def _items(value: Any, size: int, source: str, key: str) -> list[str]:
@@ -275,7 +266,8 @@ def _calendar_words(raw: Any, source: str) -> tuple[tuple[str, ...], tuple[str, 
     node = _mapping(raw, source, "dates")
     months = _items(node.get("months"), 12, source, "dates.months")
     names = tuple(month.split(",")[0].strip() for month in months)
-    letters = tuple(a.strip() for a in _text(node, "weekday_letters", source, "dates").split(","))
+    raw_letters = plain_text(node, "weekday_letters", source, "dates")
+    letters = tuple(a.strip() for a in raw_letters.split(","))
     if len(letters) != 7 or not all(letters):
         raise ContentError(source, "dates.weekday_letters", "expected 7, Monday first")
     return names, letters
@@ -288,20 +280,20 @@ def _language(code: str, raw: Any, rules: Mapping[str, TimelineRule], source: st
     for rid, rule in rules.items():
         where = f"rules.{rid}"
         entry = _mapping(rules_raw.get(rid), source, where)
-        explain = _text(entry, "explain", source, where)
+        explain = plain_text(entry, "explain", source, where)
         if not re.search(rf"(?<!\d){rule.count}(?!\d)", explain):
             raise ContentError(source, f"{where}.explain", f"must say the count, {rule.count}")
         estimate = entry.get("estimate")
         if rule.estimate:
-            estimate = _text(entry, "estimate", source, where)
+            estimate = plain_text(entry, "estimate", source, where)
         elif estimate is not None:
             raise ContentError(source, f"{where}.estimate", "this rule is exact: no estimate")
-        words[rid] = RuleWords(_text(entry, "name", source, where), explain, estimate)
+        words[rid] = RuleWords(plain_text(entry, "name", source, where), explain, estimate)
     extra = sorted(set(map(str, rules_raw)) - set(rules))
     if extra:
         raise ContentError(source, "rules", f"not in content/{SHARED_FILE}: {extra}")
     states_raw = _mapping(node.get("states"), source, "states")
-    states = {code: _text(states_raw, code, source, "states") for code in sorted(USPS_CODES)}
+    states = {code: plain_text(states_raw, code, source, "states") for code in sorted(USPS_CODES)}
     extra = sorted(set(map(str, states_raw)) - USPS_CODES)
     if extra:
         raise ContentError(source, "states", f"not a state's USPS code: {extra}")
@@ -311,8 +303,8 @@ def _language(code: str, raw: Any, rules: Mapping[str, TimelineRule], source: st
         code=code,
         rules=words,
         states=states,
-        not_sure=_text(node, "not_sure", source, ""),
-        federal_unless=_text(node, "federal_unless", source, ""),
+        not_sure=plain_text(node, "not_sure", source, ""),
+        federal_unless=plain_text(node, "federal_unless", source, ""),
         dates=dates,
         month_names=month_names,
         weekday_letters=weekday_letters,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.content import REFERENCE_LANGUAGE, Content, load_yaml, placeholders
+from bot.content import REFERENCE_LANGUAGE, Content, load_yaml, mapping_at, placeholders, plain_text
 from flows.spec import ContentError, ScreeningSpec
 
 SHARED_FILE = "letters.yaml"
@@ -119,12 +119,6 @@ class LetterBook:
 # --- the shared file --------------------------------------------------------------------------
 
 
-def _mapping(value: Any, source: str, key: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ContentError(source, key, "expected a mapping")
-    return value
-
-
 def _list(value: Any, source: str, key: str) -> list[Any]:
     if not isinstance(value, list):
         raise ContentError(source, key, "expected a list")
@@ -140,7 +134,7 @@ def _id(value: Any, source: str, key: str, pattern: re.Pattern[str] = _ID) -> st
 
 def _when(raw: Any, spec: ScreeningSpec, source: str, key: str) -> dict[str, frozenset[str]]:
     when: dict[str, frozenset[str]] = {}
-    for qid, options in _mapping(raw, source, key).items():
+    for qid, options in mapping_at(raw, source, key).items():
         question = spec.questions.get(str(qid))
         if question is None:
             raise ContentError(source, f"{key}.{qid}", "not a question of the screening")
@@ -155,7 +149,7 @@ def _when(raw: Any, spec: ScreeningSpec, source: str, key: str) -> dict[str, fro
 def _part(raw: Any, spec: ScreeningSpec, source: str, key: str, *, in_first: bool) -> Part:
     if isinstance(raw, str):
         return Part(_id(raw, source, key, _PARAGRAPH_ID), {})
-    node = _mapping(raw, source, key)
+    node = mapping_at(raw, source, key)
     extra = sorted(set(node) - {"paragraph", "when"})
     if extra:
         raise ContentError(source, key, f"unknown keys {extra} (paragraph, when)")
@@ -187,7 +181,7 @@ def _body_item(raw: Any, spec: ScreeningSpec, source: str, key: str) -> tuple[Pa
 
 
 def _plan(letter_id: str, raw: Any, spec: ScreeningSpec, source: str, key: str) -> LetterPlan:
-    node = _mapping(raw, source, key)
+    node = mapping_at(raw, source, key)
     concerns = tuple(_list(node.get("concerns", []), source, f"{key}.concerns"))
     for i, qid in enumerate(concerns):
         if qid not in spec.questions:
@@ -201,7 +195,7 @@ def _plan(letter_id: str, raw: Any, spec: ScreeningSpec, source: str, key: str) 
         raise ContentError(
             source, f"{key}.concerns", "a letter lists concerns if and only if its body has them"
         )
-    sample = {str(q): str(o) for q, o in _mapping(node.get("sample", {}), source, key).items()}
+    sample = {str(q): str(o) for q, o in mapping_at(node.get("sample", {}), source, key).items()}
     _when({q: [o] for q, o in sample.items()}, spec, source, f"{key}.sample")
     return LetterPlan(letter_id, concerns, body, sample)
 
@@ -215,7 +209,7 @@ def _shared(
     dict[str, LetterPlan],
     dict[str, str],
 ]:
-    node = _mapping(raw, source, "(top level)")
+    node = mapping_at(raw, source, "(top level)")
     if node.get("version") != 1:
         raise ContentError(source, "version", "expected 1")
     fields = tuple(_id(f, source, "fields") for f in _list(node.get("fields"), source, "fields"))
@@ -223,18 +217,18 @@ def _shared(
         raise ContentError(source, "fields", f"expected each of {list(DETAILS)} once")
     plans = {
         _id(lid, source, "letters"): _plan(str(lid), plan, spec, source, f"letters.{lid}")
-        for lid, plan in _mapping(node.get("letters"), source, "letters").items()
+        for lid, plan in mapping_at(node.get("letters"), source, "letters").items()
     }
     steps = {rule.first_step for rule in spec.outcomes}
     first_steps: dict[str, str] = {}
-    for step, lid in _mapping(node.get("first_steps"), source, "first_steps").items():
+    for step, lid in mapping_at(node.get("first_steps"), source, "first_steps").items():
         if step not in steps:
             raise ContentError(source, f"first_steps.{step}", "no outcome has this first step")
         if lid not in plans:
             raise ContentError(source, f"first_steps.{step}", f"no letter {lid!r}")
         first_steps[str(step)] = str(lid)
     offers: dict[str, tuple[str, ...]] = {}
-    for oid, listed in _mapping(node.get("offers"), source, "offers").items():
+    for oid, listed in mapping_at(node.get("offers"), source, "offers").items():
         if oid not in spec.outcome_ids:
             raise ContentError(source, f"offers.{oid}", "not an outcome of the screening")
         letters = tuple(str(lid) for lid in _list(listed, source, f"offers.{oid}"))
@@ -256,7 +250,7 @@ def _shared(
             )
     details = {
         str(k): str(v)
-        for k, v in _mapping(node.get("sample_details"), source, "sample_details").items()
+        for k, v in mapping_at(node.get("sample_details"), source, "sample_details").items()
     }
     if sorted(details) != sorted(fields):
         raise ContentError(source, "sample_details", f"expected exactly {list(fields)}")
@@ -264,13 +258,6 @@ def _shared(
 
 
 # --- one language -----------------------------------------------------------------------------
-
-
-def _text(node: Mapping[str, Any], key: str, source: str, where: str) -> str:
-    value = node.get(key) if isinstance(node, Mapping) else None
-    if not isinstance(value, str | int | float) or not str(value).strip():
-        raise ContentError(source, f"{where}.{key}".lstrip("."), "missing or not text")
-    return str(value).strip()
 
 
 def _allowed(text: str, allowed: frozenset[str], source: str, key: str) -> str:
@@ -290,46 +277,47 @@ def _language(
     spec: ScreeningSpec,
     source: str,
 ) -> LetterLanguage:
-    node = _mapping(raw, source, "(top level)")
+    node = mapping_at(raw, source, "(top level)")
     # The chat's words are read with LanguagePack.t; here only what each letter needs.
-    flow = _mapping(node.get("flow"), source, "flow")
+    flow = mapping_at(node.get("flow"), source, "flow")
+    field_words = mapping_at(flow.get("fields"), source, "flow.fields")
     for field in fields:
-        _text(_mapping(flow.get("fields"), source, "flow.fields"), field, source, "flow.fields")
+        plain_text(field_words, field, source, "flow.fields")
     for lid in plans:
-        _text(_mapping(flow.get("next"), source, "flow.next"), lid, source, "flow.next")
-    letter = _mapping(node.get("letter"), source, "letter")
+        plain_text(mapping_at(flow.get("next"), source, "flow.next"), lid, source, "flow.next")
+    letter = mapping_at(node.get("letter"), source, "letter")
     months = tuple(str(m) for m in _list(letter.get("months"), source, "letter.months"))
     if len(months) != 12 or not all(m.strip() for m in months):
         raise ContentError(source, "letter.months", "expected the 12 month names")
     common = {
-        key: _allowed(_text(letter, key, source, "letter"), allowed, source, f"letter.{key}")
+        key: _allowed(plain_text(letter, key, source, "letter"), allowed, source, f"letter.{key}")
         for key, allowed in COMMON_PLACEHOLDERS.items()
     }
-    concerns = _mapping(node.get("concerns"), source, "concerns")
+    concerns = mapping_at(node.get("concerns"), source, "concerns")
     sentences: dict[str, dict[str, str]] = {}
-    for qid, options in _mapping(concerns.get("questions"), source, "concerns.questions").items():
+    for qid, options in mapping_at(concerns.get("questions"), source, "concerns.questions").items():
         question = spec.questions.get(str(qid))
         if question is None:
             raise ContentError(source, f"concerns.questions.{qid}", "not a question")
         sentences[str(qid)] = {}
-        for option in _mapping(options, source, f"concerns.questions.{qid}"):
+        for option in mapping_at(options, source, f"concerns.questions.{qid}"):
             where = f"concerns.questions.{qid}.{option}"
             if option not in question.options:
                 raise ContentError(source, where, "not an option of this question")
             if not spec.may_be_reason(str(qid), str(option)):
                 # A crisis disclosure, a "not sure", or where the family is: never a concern.
                 raise ContentError(source, where, "this answer is never told in a letter")
-            text = _text(options, option, source, f"concerns.questions.{qid}")
+            text = plain_text(options, option, source, f"concerns.questions.{qid}")
             sentences[str(qid)][str(option)] = _allowed(text, frozenset(), source, where)
     words: dict[str, LetterWords] = {}
-    letters = _mapping(node.get("letters"), source, "letters")
+    letters = mapping_at(node.get("letters"), source, "letters")
     for lid, plan in plans.items():
         where = f"letters.{lid}"
-        entry = _mapping(letters.get(lid), source, where)
-        file_stem = _text(entry, "file", source, where)
+        entry = mapping_at(letters.get(lid), source, where)
+        file_stem = plain_text(entry, "file", source, where)
         if not _FILE_STEM.match(file_stem):
             raise ContentError(source, f"{where}.file", "use a-z, 0-9 and single hyphens")
-        paragraphs_raw = _mapping(entry.get("paragraphs"), source, f"{where}.paragraphs")
+        paragraphs_raw = mapping_at(entry.get("paragraphs"), source, f"{where}.paragraphs")
         needed = plan.every_paragraph() - {CONCERNS}
         missing, extra = sorted(needed - set(paragraphs_raw)), sorted(set(paragraphs_raw) - needed)
         if missing or extra:
@@ -338,7 +326,7 @@ def _language(
             )
         paragraphs = {
             str(pid): _allowed(
-                _text(paragraphs_raw, pid, source, f"{where}.paragraphs"),
+                plain_text(paragraphs_raw, pid, source, f"{where}.paragraphs"),
                 PARAGRAPH_PLACEHOLDERS,
                 source,
                 f"{where}.paragraphs.{pid}",
@@ -349,10 +337,10 @@ def _language(
         if not sources or not all(isinstance(s, str) and s.strip() for s in sources):
             raise ContentError(source, f"{where}.sources", "expected a list of citations")
         words[lid] = LetterWords(
-            button=_text(entry, "button", source, where),
+            button=plain_text(entry, "button", source, where),
             file=file_stem,
             subject=_allowed(
-                _text(entry, "subject", source, where), frozenset(), source, f"{where}.subject"
+                plain_text(entry, "subject", source, where), frozenset(), source, f"{where}.subject"
             ),
             paragraphs=paragraphs,
             sources=tuple(str(s) for s in sources),
@@ -364,8 +352,8 @@ def _language(
         code=code,
         months=months,
         common=common,
-        concerns_intro=_text(concerns, "intro", source, "concerns"),
-        concerns_none=_text(concerns, "none", source, "concerns"),
+        concerns_intro=plain_text(concerns, "intro", source, "concerns"),
+        concerns_none=plain_text(concerns, "none", source, "concerns"),
         concern_sentences=sentences,
         letters=words,
     )
